@@ -1,0 +1,1 @@
+"""Process wiring: settings, the Connexion app, auth, errors, metrics, logging, lifespan."""

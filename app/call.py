@@ -1,0 +1,67 @@
+"""What a handler receives: the parsed request, the caller's tenant and the process state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+
+from app.auth import ASTRA_TOKEN_HEADER
+from app.state import AppState
+from assistants.context import Ctx, DomainConfig
+
+if TYPE_CHECKING:
+    from storage.base import Store
+
+
+@dataclass
+class Call:
+    operation_id: str
+    request: Request
+    state: AppState
+    tenant: str
+    path: dict[str, str]
+    query: dict[str, Any]
+    body: Any
+    server_key: bool = False
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def headers(self) -> Any:
+        return self.request.headers
+
+    async def store(self) -> Store:
+        """The tenant's store (in astra mode, the tenant's own database)."""
+        if self._store is None:
+            provider = self.state.store_provider
+            if provider is None:
+                raise RuntimeError("no store is configured")
+            self._store = await provider.for_request(
+                self.headers.get(ASTRA_TOKEN_HEADER), self.headers.get("astra-db-id")
+            )
+        return self._store
+
+    async def ctx(self) -> Ctx:
+        """The domain's view of this request."""
+        settings = self.state.settings
+        return Ctx(
+            store=await self.store(),
+            tenant=self.tenant,
+            inference=self.state.inference,
+            options=self.provider_options,
+            config=DomainConfig(
+                default_embedding_model=settings.default_embedding_model,
+                run_lease_seconds=settings.run_lease_seconds,
+            ),
+            spawn=self.state.spawn,
+            services=self.state.services,
+        )
+
+    @cached_property
+    def provider_options(self) -> Any:
+        """LLM provider credentials and options from the request's headers."""
+        from inference.options import options_from_headers
+
+        return options_from_headers(self.headers, self.state.api_keys)

@@ -1,0 +1,48 @@
+"""Start and stop what the process holds: the store, the inference engine, background work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import replace
+
+from app.state import AppState
+
+logger = logging.getLogger("assistants.lifespan")
+
+
+async def startup(state: AppState) -> None:
+    from inference.litellm_engine import LiteLLMEngine
+    from inference.settings import InferenceSettings
+    from storage.factory import open_store
+
+    provider = open_store(state.settings.store)
+    await provider.start()
+    state.store_provider = provider
+    inference_settings = InferenceSettings.from_env(os.environ)
+    engine = LiteLLMEngine(
+        replace(
+            inference_settings,
+            models=tuple(state.settings.models) or inference_settings.models,
+            default_embedding_model=state.settings.default_embedding_model,
+        )
+    )
+    state.inference = engine
+    # `import litellm` takes seconds: it loads in a thread so the first answers are not held up.
+    engine.warm()
+    from app.services import start_services
+
+    await start_services(state)
+
+
+async def shutdown(state: AppState) -> None:
+    from app.services import stop_services
+
+    await stop_services(state)
+    for task in list(state.background):
+        task.cancel()
+    if state.background:
+        await asyncio.wait(state.background, timeout=5)
+    if state.store_provider is not None:
+        await state.store_provider.close()

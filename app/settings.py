@@ -1,0 +1,59 @@
+"""All configuration, read once from the environment into one typed object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, Field, SecretStr
+
+DEFAULT_STORE = "sqlite:///./data/assistants.db"
+
+
+def _csv(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+class Settings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    store: str = DEFAULT_STORE
+    api_keys: frozenset[SecretStr] = frozenset()
+    log_level: str = "info"
+    log_json: bool = False
+    validate_responses: bool = True
+    max_upload_bytes: int = 512 * 1024 * 1024
+    models: list[str] = Field(default_factory=list)
+    default_embedding_model: str = "text-embedding-3-small"
+    run_lease_seconds: float = 30.0
+    graceful_timeout: int = 30
+
+    model_config = {"frozen": True}
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        simple = {
+            "HOST": "host",
+            "PORT": "port",
+            "WORKERS": "workers",
+            "ASSISTANTS_STORE": "store",
+            "LOG_LEVEL": "log_level",
+            "LOG_JSON": "log_json",
+            "VALIDATE_RESPONSES": "validate_responses",
+            "MAX_UPLOAD_BYTES": "max_upload_bytes",
+            "DEFAULT_EMBEDDING_MODEL": "default_embedding_model",
+            "RUN_LEASE_SECONDS": "run_lease_seconds",
+            "GRACEFUL_TIMEOUT": "graceful_timeout",
+        }
+        for variable, field in simple.items():
+            if env.get(variable):
+                values[field] = env[variable]
+        values["api_keys"] = frozenset(SecretStr(k) for k in _csv(env.get("ASSISTANTS_API_KEYS")))
+        values["models"] = _csv(env.get("ASSISTANTS_MODELS"))
+        return cls.model_validate(values)
+
+    def api_key_values(self) -> frozenset[str]:
+        return frozenset(key.get_secret_value() for key in self.api_keys)

@@ -1,0 +1,31 @@
+"""Process state, created by the lifespan and reachable from every request."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from app.operations import OperationTable
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from storage.base import StoreProvider
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    operations: OperationTable
+    api_keys: frozenset[str]
+    store_provider: StoreProvider | None = None
+    inference: Any = None
+    services: dict[str, Any] = field(default_factory=dict)
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, coro: Any, name: str | None = None) -> asyncio.Task[Any]:
+        """Run ``coro`` in the background, holding a reference until it finishes."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task

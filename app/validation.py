@@ -1,0 +1,191 @@
+"""Request and response validators plugged into Connexion's validation middleware.
+
+Connexion 3.3 compiles a draft-4 validator on every request and reports failures as problem+json
+without naming the field. These validate bodies with a cached 2020-12 validator (the dialect of
+OpenAI's 3.1 spec), parameters with cached draft-4 validators, and raise ``InvalidRequest`` with
+``param`` naming the offending field, as OpenAI does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from connexion.validators import (
+    AbstractRequestBodyValidator,
+    AbstractResponseBodyValidator,
+    ParameterValidator,
+)
+from connexion.validators.json import NonConformingResponseBody
+from jsonschema import Draft4Validator, Draft202012Validator, ValidationError
+from jsonschema.exceptions import best_match
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope
+
+from app.errors import InvalidRequest, PayloadTooLarge
+
+BODY_KEY = "assistants.body"
+MAX_JSON_BODY = 64 * 1024 * 1024
+
+_compiled: dict[int, tuple[dict, Any]] = {}
+
+
+def _compile(schema: dict, kind: type) -> Any:
+    # Keyed by identity: Connexion resolves the spec once, so each operation's schema is one
+    # long-lived dict. The tuple keeps the schema alive so its id stays unique.
+    entry = _compiled.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = (schema, kind(schema))
+        _compiled[id(schema)] = entry
+    return entry[1]
+
+
+def param_path(path: Iterable[Any]) -> str | None:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or None
+
+
+def invalid_from(error: ValidationError) -> InvalidRequest:
+    """OpenAI-style message and ``param`` for a schema violation."""
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        extra = re.findall(r"'([^']+)'", error.message)
+        name = extra[0] if extra else "?"
+        return InvalidRequest(
+            f"Unrecognized request argument supplied: {name}",
+            param=param_path([*path, name]),
+        )
+    if error.validator == "required":
+        found = re.match(r"'([^']+)'", error.message)
+        name = found.group(1) if found else "?"
+        return InvalidRequest(
+            f"Missing required parameter: '{param_path([*path, name])}'.",
+            param=param_path([*path, name]),
+        )
+    where = param_path(path)
+    prefix = f"Invalid value for '{where}': " if where else "Invalid request body: "
+    return InvalidRequest(prefix + error.message, param=where)
+
+
+def _first_error(validator: Any, instance: Any) -> ValidationError | None:
+    return best_match(validator.iter_errors(instance))
+
+
+class JsonBodyValidator(AbstractRequestBodyValidator):
+    """Parses and validates a JSON body once, and hands the parsed body to the dispatcher."""
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        messages: deque[dict] = deque()
+        size = 0
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            messages.append(message)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_JSON_BODY:
+                raise PayloadTooLarge("The request body is too large.")
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        raw = b"".join(chunks)
+        if not raw.strip():
+            if self._required:
+                raise InvalidRequest("A request body is required.")
+            body = None
+        else:
+            try:
+                body = json.loads(raw.decode(self._encoding))
+            except (ValueError, UnicodeDecodeError):
+                raise InvalidRequest(
+                    "We could not parse the JSON body of your request. (HINT: This likely means "
+                    "you aren't using your HTTP library correctly. The OpenAI API expects a JSON "
+                    "payload, but what was sent was not valid JSON.)"
+                ) from None
+        if body is not None or not self._nullable:
+            error = _first_error(_compile(self._schema, Draft202012Validator), body)
+            if error is not None:
+                raise invalid_from(error)
+        scope.setdefault("extensions", {})[BODY_KEY] = body
+
+        async def replay() -> dict:
+            if messages:
+                return messages.popleft()
+            return await receive()
+
+        return replay, scope
+
+
+class CachedParameterValidator(ParameterValidator):
+    """Connexion's parameter checks with compiled validators and a named ``param``."""
+
+    @staticmethod
+    def validate_parameter(
+        parameter_type: str, value: Any, param: dict, param_name: str | None = None
+    ) -> str | None:
+        name = param.get("name")
+        if value is None:
+            if param.get("required"):
+                raise InvalidRequest(
+                    f"Missing required {parameter_type} parameter: '{name}'.", param=name
+                )
+            return None
+        schema = param.get("schema", param)
+        error = _first_error(_compile(schema, Draft4Validator), value)
+        if error is not None:
+            raise InvalidRequest(f"Invalid value for '{name}': {error.message}", param=name)
+        return None
+
+    def validate_query_parameter(self, param: dict, request: Any) -> str | None:
+        name = param["name"]
+        schema = param.get("schema", {})
+        if schema.get("type") == "array":
+            values: Sequence[str] = request.query_params.getlist(name)
+            if not values:
+                return self.validate_parameter("query", None, param)
+            value: Any = [_coerce(v, schema.get("items", {})) for v in values]
+        else:
+            raw = request.query_params.get(name)
+            value = None if raw is None else _coerce(raw, schema)
+        return self.validate_parameter("query", value, param)
+
+
+def _coerce(raw: str, schema: dict) -> Any:
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    try:
+        if "integer" in kinds:
+            return int(raw)
+        if "number" in kinds:
+            return float(raw)
+    except ValueError:
+        return raw
+    if "boolean" in kinds and raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    return raw
+
+
+class JsonResponseValidator(AbstractResponseBodyValidator):
+    """Checks what handlers answer against the spec; a mismatch is a server bug (500)."""
+
+    def _parse(self, stream: Iterable[bytes]) -> Any:
+        raw = b"".join(stream)
+        return json.loads(raw) if raw else None
+
+    def _validate(self, body: Any) -> None:
+        error = _first_error(_compile(self._schema, Draft202012Validator), body)
+        if error is not None:
+            where = param_path(error.absolute_path) or "body"
+            raise NonConformingResponseBody(
+                detail=f"Response does not conform to the spec at {where}: {error.message}"
+            )
+
+
+def content_length(scope: Scope) -> int | None:
+    value = Headers(scope=scope).get("content-length")
+    return int(value) if value and value.isdigit() else None

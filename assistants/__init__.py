@@ -1,0 +1,1 @@
+"""Domain logic that is neither HTTP nor storage: resources, runs, retrieval, ingestion."""

@@ -1,0 +1,1 @@
+"""The stored objects of the Assistants API: create, read, modify, delete, list."""

@@ -1,0 +1,63 @@
+"""Message content as OpenAI stores it: a string or request parts become typed content blocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistants.errors import InvalidInput
+
+MAX_TEXT = 256_000
+MAX_ATTACHMENTS = 10
+
+
+def content_blocks(content: Any, param: str = "content") -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        _check_length(content, param)
+        return [text_block(content)]
+    blocks = []
+    for index, part in enumerate(content):
+        kind = part.get("type")
+        if kind == "text":
+            _check_length(part["text"], f"{param}[{index}].text")
+            blocks.append(text_block(part["text"]))
+        elif kind == "image_url":
+            image = dict(part["image_url"])
+            image.setdefault("detail", "auto")
+            blocks.append({"type": "image_url", "image_url": image})
+        elif kind == "image_file":
+            image = dict(part["image_file"])
+            image.setdefault("detail", "auto")
+            blocks.append({"type": "image_file", "image_file": image})
+        else:
+            raise InvalidInput(f"Invalid content part type '{kind}'.", param=f"{param}[{index}]")
+    return blocks
+
+
+def text_block(value: str) -> dict[str, Any]:
+    return {"type": "text", "text": {"value": value, "annotations": []}}
+
+
+def _check_length(text: str, param: str) -> None:
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(
+            f"Invalid '{param}': string too long. Expected a string with maximum length "
+            f"{MAX_TEXT}, but got a string with length {len(text)} instead.",
+            param=param,
+        )
+
+
+def checked_attachments(attachments: Any, param: str = "attachments") -> list[dict[str, Any]]:
+    if not attachments:
+        return []
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise InvalidInput(
+            f"Invalid '{param}': at most {MAX_ATTACHMENTS} attachments per message.", param=param
+        )
+    return [
+        {"file_id": item["file_id"], "tools": list(item.get("tools") or [])} for item in attachments
+    ]
+
+
+def plain_text(blocks: list[dict[str, Any]]) -> str:
+    """The text of a message's content, for prompts and search queries."""
+    return "\n".join(b["text"]["value"] for b in blocks if b.get("type") == "text")

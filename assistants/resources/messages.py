@@ -1,0 +1,103 @@
+"""Messages of a thread: create, retrieve, modify, delete, list (both orders, by run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistants.context import Ctx
+from assistants.ids import new_id, now
+from assistants.metadata import checked_metadata
+from assistants.pagination import list_response, page_query
+from assistants.resources.lookups import deleted, fetch
+from assistants.resources.message_content import checked_attachments, content_blocks
+from storage.base import Json, Key, Kind, Put
+
+
+def message_key(ctx: Ctx, thread_id: str, message_id: str) -> Key:
+    return Key(ctx.tenant, Kind.MESSAGE, thread_id, message_id)
+
+
+def new_message(ctx: Ctx, thread_id: str, body: dict[str, Any], param: str = "") -> Json:
+    """A message object from a create-message request (not yet stored)."""
+    prefix = f"{param}." if param else ""
+    created = now()
+    return {
+        "id": new_id("msg"),
+        "object": "thread.message",
+        "created_at": created,
+        "thread_id": thread_id,
+        "status": "completed",
+        "incomplete_details": None,
+        "completed_at": created,
+        "incomplete_at": None,
+        "role": body["role"],
+        "content": content_blocks(body["content"], f"{prefix}content"),
+        "assistant_id": None,
+        "run_id": None,
+        "attachments": checked_attachments(body.get("attachments"), f"{prefix}attachments"),
+        "metadata": checked_metadata(body.get("metadata"), f"{prefix}metadata"),
+    }
+
+
+async def check_attachment_files(ctx: Ctx, message: Json, param: str = "attachments") -> None:
+    for index, attachment in enumerate(message["attachments"]):
+        await fetch(
+            ctx.store, ctx.tenant, Kind.FILE, attachment["file_id"],
+            param=f"{param}[{index}].file_id",
+        )  # fmt: skip
+
+
+async def attach_for_search(ctx: Ctx, thread_id: str, messages: list[Json]) -> None:
+    """Files attached with file_search go into the thread's own vector store, as with OpenAI."""
+    file_ids = [
+        attachment["file_id"]
+        for message in messages
+        for attachment in message["attachments"]
+        if any(tool.get("type") == "file_search" for tool in attachment["tools"])
+    ]
+    if file_ids:
+        from assistants.vector_stores.service import attach_files_to_thread
+
+        await attach_files_to_thread(ctx, thread_id, file_ids)
+
+
+async def create_message(ctx: Ctx, thread_id: str, body: dict[str, Any]) -> Json:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    message = new_message(ctx, thread_id, body)
+    await check_attachment_files(ctx, message)
+    await ctx.store.docs.write([Put(message_key(ctx, thread_id, message["id"]), message)])
+    await attach_for_search(ctx, thread_id, [message])
+    return message
+
+
+async def get_message(ctx: Ctx, thread_id: str, message_id: str) -> Json:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    return (await fetch(ctx.store, ctx.tenant, Kind.MESSAGE, message_id, thread_id)).doc
+
+
+async def modify_message(ctx: Ctx, thread_id: str, message_id: str, body: dict[str, Any]) -> Json:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    stored = await fetch(ctx.store, ctx.tenant, Kind.MESSAGE, message_id, thread_id)
+    message = dict(stored.doc)
+    if "metadata" in body:
+        message["metadata"] = checked_metadata(body["metadata"])
+    if "content" in body:
+        message["content"] = content_blocks(body["content"])
+    await ctx.store.docs.put(message_key(ctx, thread_id, message_id), message)
+    return message
+
+
+async def delete_message(ctx: Ctx, thread_id: str, message_id: str) -> Json:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    await fetch(ctx.store, ctx.tenant, Kind.MESSAGE, message_id, thread_id)
+    await ctx.store.docs.delete(message_key(ctx, thread_id, message_id))
+    return deleted(message_id, "thread.message")
+
+
+async def list_messages(ctx: Ctx, thread_id: str, query: dict[str, Any]) -> Json:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    filters = {"run_id": query["run_id"]} if query.get("run_id") else None
+    page = await ctx.store.docs.list(
+        ctx.tenant, Kind.MESSAGE, thread_id, page_query(query), filters
+    )
+    return list_response(page)

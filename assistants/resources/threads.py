@@ -1,0 +1,113 @@
+"""Threads: create (with messages), retrieve, modify, delete (cascading), list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistants.context import Ctx
+from assistants.errors import InvalidInput
+from assistants.ids import new_id, now
+from assistants.metadata import checked_metadata
+from assistants.pagination import list_response, page_query
+from assistants.resources.lookups import deleted, fetch
+from assistants.resources.messages import (
+    attach_for_search,
+    check_attachment_files,
+    message_key,
+    new_message,
+)
+from assistants.resources.tool_resources import resolve_tool_resources
+from storage.base import Delete, DeleteChildren, Json, Key, Kind, PageQuery, Put, WriteOp
+
+MAX_INITIAL_MESSAGES = 32
+
+
+def thread_key(ctx: Ctx, thread_id: str) -> Key:
+    return Key(ctx.tenant, Kind.THREAD, "", thread_id)
+
+
+async def build_thread(ctx: Ctx, body: dict[str, Any]) -> tuple[Json, list[Json]]:
+    """A new thread and its initial messages, checked but not stored."""
+    body = body or {}
+    requested = body.get("messages") or []
+    if len(requested) > MAX_INITIAL_MESSAGES:
+        raise InvalidInput(
+            f"Invalid 'messages': at most {MAX_INITIAL_MESSAGES} messages when creating a thread.",
+            param="messages",
+        )
+    thread = {
+        "id": new_id("thread"),
+        "object": "thread",
+        "created_at": now(),
+        "tool_resources": await resolve_tool_resources(ctx, body.get("tool_resources")) or {},
+        "metadata": checked_metadata(body.get("metadata")),
+    }
+    messages = [
+        new_message(ctx, thread["id"], item, f"messages[{index}]")
+        for index, item in enumerate(requested)
+    ]
+    for index, message in enumerate(messages):
+        await check_attachment_files(ctx, message, f"messages[{index}].attachments")
+    return thread, messages
+
+
+async def store_thread(ctx: Ctx, thread: Json, messages: list[Json]) -> None:
+    """The thread and its messages appear together or not at all."""
+    ops: list[WriteOp] = [Put(thread_key(ctx, thread["id"]), thread)]
+    ops += [Put(message_key(ctx, thread["id"], m["id"]), m) for m in messages]
+    await ctx.store.docs.write(ops)
+    await attach_for_search(ctx, thread["id"], messages)
+
+
+async def create_thread(ctx: Ctx, body: dict[str, Any] | None) -> Json:
+    thread, messages = await build_thread(ctx, body or {})
+    await store_thread(ctx, thread, messages)
+    return thread
+
+
+async def get_thread(ctx: Ctx, thread_id: str) -> Json:
+    return (await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)).doc
+
+
+async def modify_thread(ctx: Ctx, thread_id: str, body: dict[str, Any]) -> Json:
+    stored = await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    thread = dict(stored.doc)
+    if "tool_resources" in body:
+        thread["tool_resources"] = await resolve_tool_resources(ctx, body["tool_resources"]) or {}
+    if "metadata" in body:
+        thread["metadata"] = checked_metadata(body["metadata"])
+    await ctx.store.docs.put(thread_key(ctx, thread_id), thread)
+    return thread
+
+
+async def _run_ids(ctx: Ctx, thread_id: str) -> list[str]:
+    ids: list[str] = []
+    after = None
+    while True:
+        page = await ctx.store.docs.list(
+            ctx.tenant, Kind.RUN, thread_id, PageQuery(limit=100, order="asc", after=after)
+        )
+        ids += [item.id for item in page.items]
+        if not page.has_more:
+            return ids
+        after = page.items[-1].id
+
+
+async def delete_thread(ctx: Ctx, thread_id: str) -> Json:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    ops: list[WriteOp] = [
+        Delete(thread_key(ctx, thread_id)),
+        DeleteChildren(ctx.tenant, Kind.MESSAGE, thread_id),
+        DeleteChildren(ctx.tenant, Kind.RUN, thread_id),
+    ]
+    ops += [
+        DeleteChildren(ctx.tenant, Kind.RUN_STEP, run_id)
+        for run_id in await _run_ids(ctx, thread_id)
+    ]
+    await ctx.store.docs.write(ops)
+    return deleted(thread_id, "thread")
+
+
+async def list_threads(ctx: Ctx, query: dict[str, Any]) -> Json:
+    page = await ctx.store.docs.list(ctx.tenant, Kind.THREAD, "", page_query(query))
+    return list_response(page)

@@ -1,0 +1,124 @@
+"""Normalisations that make OpenAI's 3.1 document usable by Connexion 3.3 and by validators.
+
+Each function edits the document in place and is idempotent. They keep the document valid
+OpenAPI 3.1; ``for_connexion`` then makes the shallow changes only Connexion needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+# Operations that answer with server-sent events when the request has ``stream: true``.
+STREAMING_OPERATIONS = frozenset(
+    {
+        "createChatCompletion",
+        "createCompletion",
+        "createRun",
+        "createThreadAndRun",
+        "submitToolOuputsToRun",
+        "createResponse",
+    }
+)
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def walk(node: Any, visit: Callable[[dict], None]) -> None:
+    """Call ``visit`` on every mapping of the document, parents before children."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            visit(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def operations(spec: dict) -> Iterator[tuple[str, str, dict]]:
+    for path, item in spec.get("paths", {}).items():
+        for method in _HTTP_METHODS:
+            if method in item:
+                yield path, method, item[method]
+
+
+def drop_code_samples(spec: dict) -> None:
+    """``x-oaiMeta`` holds code samples (with ``{{``) and is half the document's size."""
+    walk(spec, lambda node: node.pop("x-oaiMeta", None))
+
+
+def _nullable_to_null_branch(node: dict) -> None:
+    if node.pop("nullable", None) is not True:
+        return
+    kind = node.get("type")
+    if isinstance(kind, str):
+        node["type"] = [kind, "null"]
+        if "enum" in node and None not in node["enum"]:
+            node["enum"] = [*node["enum"], None]
+    elif isinstance(kind, list):
+        if "null" not in kind:
+            kind.append("null")
+    elif "anyOf" in node or "oneOf" in node:
+        branches = node.get("anyOf") or node.get("oneOf")
+        if not any(b.get("type") == "null" for b in branches if isinstance(b, dict)):
+            branches.append({"type": "null"})
+    elif "$ref" in node:
+        node["anyOf"] = [{"$ref": node.pop("$ref")}, {"type": "null"}]
+
+
+def nullable_to_null_branches(spec: dict) -> None:
+    """3.0's ``nullable`` is ignored by 3.1/2020-12 validators: spell the null out."""
+    walk(spec, _nullable_to_null_branch)
+
+
+def _dedupe_required(node: dict) -> None:
+    required = node.get("required")
+    if isinstance(required, list) and len(set(map(str, required))) != len(required):
+        node["required"] = list(dict.fromkeys(required))
+
+
+def dedupe_required(spec: dict) -> None:
+    walk(spec, _dedupe_required)
+
+
+def _draft4_bounds(node: dict) -> None:
+    for exclusive, inclusive in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        value = node.get(exclusive)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            node[inclusive] = value
+            node[exclusive] = True
+
+
+def parameter_bounds_for_draft4(spec: dict) -> None:
+    """Connexion validates parameters with draft 4, where exclusive bounds are booleans."""
+    for _, _, operation in operations(spec):
+        for parameter in operation.get("parameters", []):
+            if isinstance(parameter, dict) and "schema" in parameter:
+                walk(parameter["schema"], _draft4_bounds)
+    for parameter in spec.get("components", {}).get("parameters", {}).values():
+        if "schema" in parameter:
+            walk(parameter["schema"], _draft4_bounds)
+
+
+def event_stream_responses(spec: dict) -> None:
+    """Streaming operations answer ``text/event-stream``; the spec lists only JSON for some."""
+    for _, _, operation in operations(spec):
+        if operation.get("operationId") not in STREAMING_OPERATIONS:
+            continue
+        ok = operation.setdefault("responses", {}).setdefault("200", {"description": "OK"})
+        content = ok.setdefault("content", {})
+        content.setdefault("text/event-stream", {"schema": {"type": "string"}})
+
+
+ALL_FIXES: tuple[Callable[[dict], None], ...] = (
+    drop_code_samples,
+    nullable_to_null_branches,
+    dedupe_required,
+    parameter_bounds_for_draft4,
+    event_stream_responses,
+)
+
+
+def for_connexion(spec: dict) -> dict:
+    """A shallow copy that Connexion 3.3 accepts: it checks for a 3.0 version string."""
+    return {**spec, "openapi": "3.0.3"}
