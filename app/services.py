@@ -1,13 +1,22 @@
-"""Domain services that live as long as the process (run executor, ingestion workers)."""
+"""Domain services that live as long as the process (the run manager and its sweeper)."""
 
 from __future__ import annotations
 
 from app.state import AppState
+from assistants.runs.manager import RunManager
 
 
 async def start_services(state: AppState) -> None:
-    """Nothing yet beyond the store and inference engine."""
+    manager = RunManager(lease_seconds=state.settings.run_lease_seconds)
+    state.services["runs"] = manager
+    provider = state.store_provider
+    if provider is not None and not state.settings.store.startswith("astra"):
+        # One database holds every tenant's runs: this worker sweeps them all. In astra mode
+        # each tenant has its own database; runs there are settled when next read.
+        manager.start_sweeper(await provider.for_request(None, None))
 
 
 async def stop_services(state: AppState) -> None:
-    """Nothing yet."""
+    manager = state.services.get("runs")
+    if manager is not None:
+        await manager.stop()

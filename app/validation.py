@@ -22,7 +22,7 @@ from connexion.validators import (
 from connexion.validators.json import NonConformingResponseBody
 from jsonschema import Draft4Validator, Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, QueryParams
 from starlette.types import Receive, Scope
 
 from app.errors import InvalidRequest, PayloadTooLarge
@@ -144,13 +144,14 @@ class CachedParameterValidator(ParameterValidator):
     def validate_query_parameter(self, param: dict, request: Any) -> str | None:
         name = param["name"]
         schema = param.get("schema", {})
+        query = QueryParams(request.scope.get("query_string", b""))
         if schema.get("type") == "array":
-            values: Sequence[str] = request.query_params.getlist(name)
+            values: Sequence[str] = query.getlist(name)
             if not values:
                 return self.validate_parameter("query", None, param)
             value: Any = [_coerce(v, schema.get("items", {})) for v in values]
         else:
-            raw = request.query_params.get(name)
+            raw = query.get(name)
             value = None if raw is None else _coerce(raw, schema)
         return self.validate_parameter("query", value, param)
 

@@ -10,6 +10,7 @@ MODULES = (
     "handlers.threads",
     "handlers.messages",
     "handlers.models",
+    "handlers.runs",
 )
 
 

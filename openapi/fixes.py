@@ -110,12 +110,23 @@ def event_stream_responses(spec: dict) -> None:
         content.setdefault("text/event-stream", {"schema": {"type": "string"}})
 
 
+def nullable_list_cursors(spec: dict) -> None:
+    """OpenAI answers ``first_id``/``last_id`` null for an empty list; its spec says string."""
+    for schema in spec.get("components", {}).get("schemas", {}).values():
+        properties = schema.get("properties", {}) if isinstance(schema, dict) else {}
+        for name in ("first_id", "last_id"):
+            cursor = properties.get(name)
+            if isinstance(cursor, dict) and cursor.get("type") == "string":
+                cursor["type"] = ["string", "null"]
+
+
 ALL_FIXES: tuple[Callable[[dict], None], ...] = (
     drop_code_samples,
     nullable_to_null_branches,
     dedupe_required,
     parameter_bounds_for_draft4,
     event_stream_responses,
+    nullable_list_cursors,
 )
 
 

@@ -1,0 +1,1 @@
+"""Runs: execution, streaming events, tool calls, file_search, run steps, leases."""

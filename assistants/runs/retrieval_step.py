@@ -1,0 +1,114 @@
+"""file_search in a run: search once with the last user turn, record it as a run step.
+
+The search uses the vector stores of the assistant and of the thread (which holds the stores made
+for message attachments). No extra model round trip: the results go into the prompt as sources.
+Later rounds of the same run (after tool outputs) reuse the recorded results.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from assistants.context import Ctx
+from assistants.ids import now
+from assistants.resources.message_content import plain_text
+from assistants.resources.tools import vector_store_ids
+from assistants.runs.citations import Source
+from assistants.runs.objects import new_step
+from assistants.runs.prompt import all_children
+from storage.base import Json, Key, Kind
+
+DEFAULT_RESULTS = 20
+
+
+def _file_search_tool(run: Json) -> Json | None:
+    return next((t for t in run["tools"] if t["type"] == "file_search"), None)
+
+
+def _sources_from_step(step: Json) -> list[Source]:
+    call = step["step_details"]["tool_calls"][0]
+    return [
+        Source(
+            file_id=r["file_id"],
+            filename=r["file_name"],
+            score=r["score"],
+            text="\n".join(c["text"] for c in r.get("content") or []),
+        )
+        for r in call["file_search"].get("results") or []
+    ]
+
+
+async def _store_ids(ctx: Ctx, run: Json) -> list[str]:
+    ids: list[str] = []
+    assistant = await ctx.store.docs.get(Key(ctx.tenant, Kind.ASSISTANT, "", run["assistant_id"]))
+    if assistant is not None:
+        ids += vector_store_ids(assistant.doc.get("tool_resources"))
+    thread = await ctx.store.docs.get(Key(ctx.tenant, Kind.THREAD, "", run["thread_id"]))
+    if thread is not None:
+        ids += vector_store_ids(thread.doc.get("tool_resources"))
+    return list(dict.fromkeys(ids))
+
+
+async def file_search_sources(ctx: Ctx, run: Json, round_: Any) -> list[Source]:
+    tool = _file_search_tool(run)
+    if tool is None:
+        return []
+    steps = await all_children(ctx.store, ctx.tenant, Kind.RUN_STEP, run["id"])
+    for step in steps:
+        calls = step["step_details"].get("tool_calls") or []
+        if calls and calls[0]["type"] == "file_search":
+            return _sources_from_step(step)
+    store_ids = await _store_ids(ctx, run)
+    if not store_ids:
+        return []
+    messages = await all_children(ctx.store, ctx.tenant, Kind.MESSAGE, run["thread_id"])
+    query = next((plain_text(m["content"]) for m in reversed(messages) if m["role"] == "user"), "")
+    if not query.strip():
+        return []
+    options = tool.get("file_search") or {}
+    ranking = options.get("ranking_options") or {"ranker": "auto", "score_threshold": 0.0}
+    from assistants.retrieval import search
+
+    results = await search(
+        ctx,
+        store_ids,
+        query,
+        max_num_results=options.get("max_num_results") or DEFAULT_RESULTS,
+        filters=None,
+        ranking_options=ranking,
+    )
+    step = new_step(
+        run,
+        "tool_calls",
+        {
+            "type": "tool_calls",
+            "tool_calls": [
+                {
+                    "id": f"call_{secrets.token_hex(12)}",
+                    "type": "file_search",
+                    "file_search": {
+                        "ranking_options": {
+                            "ranker": ranking.get("ranker", "auto"),
+                            "score_threshold": ranking.get("score_threshold", 0.0),
+                        },
+                        "results": [
+                            {
+                                "file_id": r.file_id,
+                                "file_name": r.filename,
+                                "score": r.score,
+                                "content": [{"type": "text", "text": c} for c in r.texts],
+                            }
+                            for r in results
+                        ],
+                    },
+                }
+            ],
+        },
+    )
+    step["status"] = "completed"
+    step["completed_at"] = now()
+    await ctx.store.docs.put(Key(ctx.tenant, Kind.RUN_STEP, run["id"], step["id"]), step)
+    round_._emit("thread.run.step.created", step)
+    round_._emit("thread.run.step.completed", step)
+    return _sources_from_step(step)

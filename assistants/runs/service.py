@@ -1,0 +1,295 @@
+"""Run operations of the API: create (and with a new thread), read, list, modify, cancel,
+submit tool outputs, run steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistants.context import Ctx
+from assistants.errors import ConflictError, InvalidInput, NotFoundError
+from assistants.ids import now
+from assistants.metadata import checked_metadata
+from assistants.pagination import list_response, page_query
+from assistants.resources.lookups import fetch
+from assistants.resources.messages import message_key, new_message
+from assistants.resources.threads import build_thread, store_thread
+from assistants.resources.tools import checked_sampling, checked_tools
+from assistants.runs.manager import (
+    RunManager,
+    lock_key,
+    register,
+    renew_lease,
+    settle_if_dead,
+)
+from assistants.runs.objects import ACTIVE, new_run
+from storage.base import Key, Kind, Put
+from storage.errors import VersionConflict
+
+INCLUDE_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
+MAX_ADDITIONAL_MESSAGES = 32
+
+
+def manager_of(ctx: Ctx) -> RunManager:
+    return ctx.services["runs"]
+
+
+def run_key(ctx: Ctx, thread_id: str, run_id: str) -> Key:
+    return Key(ctx.tenant, Kind.RUN, thread_id, run_id)
+
+
+async def _claim_thread(ctx: Ctx, thread_id: str, run_id: str) -> None:
+    """One active run per thread: take the thread's lock, or fail if its run is still active."""
+    key = lock_key(ctx.tenant, thread_id)
+    for _ in range(3):
+        try:
+            await ctx.store.docs.put(key, {"id": thread_id, "run_id": run_id}, expected_version=0)
+            return
+        except VersionConflict:
+            lock = await ctx.store.docs.get(key)
+            if lock is None:
+                continue
+            holder = await ctx.store.docs.get(run_key(ctx, thread_id, lock.doc["run_id"]))
+            if holder is not None:
+                current = await settle_if_dead(ctx.store, ctx.tenant, holder.doc, holder.version)
+                if current["status"] in ACTIVE:
+                    raise ConflictError(
+                        f"Thread {thread_id} already has an active run {current['id']}.",
+                        param="thread_id",
+                    ) from None
+            try:
+                await ctx.store.docs.put(
+                    key, {"id": thread_id, "run_id": run_id}, expected_version=lock.version
+                )
+                return
+            except VersionConflict:
+                continue
+    raise ConflictError(f"Thread {thread_id} already has an active run.", param="thread_id")
+
+
+async def _prepare_run(ctx: Ctx, thread_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    assistant = await fetch(
+        ctx.store, ctx.tenant, Kind.ASSISTANT, body["assistant_id"], param="assistant_id"
+    )
+    checked_sampling(body)
+    tools = checked_tools(body["tools"]) if body.get("tools") is not None else None
+    run = new_run(
+        thread_id, assistant.doc, body, tools if tools is not None else assistant.doc["tools"]
+    )
+    run["metadata"] = checked_metadata(body.get("metadata"))
+    return run
+
+
+async def _launch(
+    ctx: Ctx, run: dict[str, Any], extra: list[Any], stream: bool, thread: dict | None = None
+) -> Any:
+    """Store the run (with ``extra`` writes), start it, and return its event queue if streamed."""
+    manager = manager_of(ctx)
+    ops = [Put(run_key(ctx, run["thread_id"], run["id"]), run), *extra]
+    ops += await register(ctx.store, ctx.tenant, run, manager.lease_seconds)
+    await ctx.store.docs.write(ops)
+    queue = manager.events.subscribe(run["id"]) if stream else None
+    if queue is not None:
+        if thread is not None:
+            manager.publish(run["id"], "thread.created", thread)
+        manager.publish(run["id"], "thread.run.created", run)
+        manager.publish(run["id"], "thread.run.queued", run)
+    await manager.start(ctx, run)
+    return queue
+
+
+async def create_run(ctx: Ctx, thread_id: str, body: dict[str, Any]) -> tuple[dict, Any]:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    run = await _prepare_run(ctx, thread_id, body)
+    additional = body.get("additional_messages") or []
+    if len(additional) > MAX_ADDITIONAL_MESSAGES:
+        raise InvalidInput(
+            "Invalid 'additional_messages': at most 32.", param="additional_messages"
+        )
+    messages = [
+        new_message(ctx, thread_id, m, f"additional_messages[{i}]")
+        for i, m in enumerate(additional)
+    ]
+    await _claim_thread(ctx, thread_id, run["id"])
+    extra = [Put(message_key(ctx, thread_id, m["id"]), m) for m in messages]
+    queue = await _launch(ctx, run, extra, bool(body.get("stream")))
+    return run, queue
+
+
+async def create_thread_and_run(ctx: Ctx, body: dict[str, Any]) -> tuple[dict, Any, dict]:
+    thread_body = dict(body.get("thread") or {})
+    if body.get("tool_resources") is not None:
+        thread_body["tool_resources"] = body["tool_resources"]
+    thread, messages = await build_thread(ctx, thread_body)
+    run = await _prepare_run(ctx, thread["id"], body)
+    await store_thread(ctx, thread, messages)
+    await _claim_thread(ctx, thread["id"], run["id"])
+    queue = await _launch(ctx, run, [], bool(body.get("stream")), thread)
+    return run, queue, thread
+
+
+async def get_run(ctx: Ctx, thread_id: str, run_id: str) -> dict[str, Any]:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    stored = await fetch(ctx.store, ctx.tenant, Kind.RUN, run_id, thread_id)
+    if stored.doc["status"] in ACTIVE and run_id not in manager_of(ctx).running:
+        return await settle_if_dead(ctx.store, ctx.tenant, stored.doc, stored.version)
+    return stored.doc
+
+
+async def list_runs(ctx: Ctx, thread_id: str, query: dict[str, Any]) -> dict[str, Any]:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    page = await ctx.store.docs.list(ctx.tenant, Kind.RUN, thread_id, page_query(query))
+    return list_response(page)
+
+
+async def modify_run(ctx: Ctx, thread_id: str, run_id: str, body: dict[str, Any]) -> dict:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    for _ in range(5):
+        stored = await fetch(ctx.store, ctx.tenant, Kind.RUN, run_id, thread_id)
+        run = dict(stored.doc)
+        if "metadata" in body:
+            run["metadata"] = checked_metadata(body["metadata"])
+        try:
+            await ctx.store.docs.put(
+                run_key(ctx, thread_id, run_id), run, expected_version=stored.version
+            )
+            return run
+        except VersionConflict:
+            continue
+    raise ConflictError("The run changed while it was being modified; retry.")
+
+
+async def cancel_run(ctx: Ctx, thread_id: str, run_id: str) -> dict[str, Any]:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    manager = manager_of(ctx)
+    for _ in range(5):
+        stored = await fetch(ctx.store, ctx.tenant, Kind.RUN, run_id, thread_id)
+        run = stored.doc
+        status = run["status"]
+        if status not in ACTIVE:
+            raise ConflictError(f"Cannot cancel run with status '{status}'.", param="run_id")
+        if status == "cancelling":
+            return run
+        executing = status in ("queued", "in_progress")
+        changes: dict[str, Any] = (
+            {"status": "cancelling"}
+            if executing
+            else {"status": "cancelled", "cancelled_at": now(), "required_action": None}
+        )
+        updated = {**run, **changes}
+        try:
+            await ctx.store.docs.put(
+                run_key(ctx, thread_id, run_id), updated, expected_version=stored.version
+            )
+        except VersionConflict:
+            continue
+        if executing:
+            manager.request_cancel(run_id)
+        else:
+            await manager.finished(ctx, updated)
+        return updated
+    raise ConflictError("The run changed while it was being cancelled; retry.")
+
+
+async def submit_tool_outputs(
+    ctx: Ctx, thread_id: str, run_id: str, body: dict[str, Any]
+) -> tuple[dict, Any]:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    stored = await fetch(ctx.store, ctx.tenant, Kind.RUN, run_id, thread_id)
+    run = await settle_if_dead(ctx.store, ctx.tenant, stored.doc, stored.version)
+    if run["status"] != "requires_action":
+        raise ConflictError(
+            f'Runs in status "{run["status"]}" do not accept tool outputs.', param="run_id"
+        )
+    expected = [c["id"] for c in run["required_action"]["submit_tool_outputs"]["tool_calls"]]
+    outputs = {}
+    for index, item in enumerate(body["tool_outputs"]):
+        call_id = item.get("tool_call_id")
+        if call_id not in expected:
+            raise InvalidInput(
+                f"Invalid 'tool_outputs[{index}].tool_call_id': no tool call '{call_id}' awaits "
+                "an output in this run.",
+                param=f"tool_outputs[{index}].tool_call_id",
+            )
+        outputs[call_id] = item.get("output") or ""
+    missing = [call_id for call_id in expected if call_id not in outputs]
+    if missing:
+        raise InvalidInput(
+            f"Expected tool outputs for call_ids {expected}, got {list(outputs)}.",
+            param="tool_outputs",
+        )
+    step = await _tool_step(ctx, run, expected)
+    finished = now()
+    calls = []
+    for call in step["step_details"]["tool_calls"]:
+        function = {**call["function"], "output": outputs.get(call["id"])}
+        calls.append({**call, "function": function})
+    step = {
+        **step,
+        "status": "completed",
+        "completed_at": finished,
+        "step_details": {"type": "tool_calls", "tool_calls": calls},
+    }
+    queued = {**run, "status": "queued", "required_action": None}
+    manager = manager_of(ctx)
+    await renew_lease(ctx.store, ctx.tenant, run_id, manager.lease_seconds)
+    try:
+        await ctx.store.docs.put(
+            run_key(ctx, thread_id, run_id), queued, expected_version=stored.version
+        )
+    except VersionConflict:
+        raise ConflictError("The run changed while tool outputs were submitted; retry.") from None
+    await ctx.store.docs.put(Key(ctx.tenant, Kind.RUN_STEP, run_id, step["id"]), step)
+    queue = manager.events.subscribe(run_id) if body.get("stream") else None
+    if queue is not None:
+        manager.publish(run_id, "thread.run.step.completed", step)
+        manager.publish(run_id, "thread.run.queued", queued)
+    await manager.start(ctx, queued)
+    return queued, queue
+
+
+async def _tool_step(ctx: Ctx, run: dict[str, Any], call_ids: list[str]) -> dict[str, Any]:
+    from assistants.runs.prompt import all_children
+
+    for step in reversed(await all_children(ctx.store, ctx.tenant, Kind.RUN_STEP, run["id"])):
+        calls = step["step_details"].get("tool_calls") or []
+        if step["status"] == "in_progress" and {c["id"] for c in calls} >= set(call_ids):
+            return step
+    raise NotFoundError("The tool call step of this run was not found.")
+
+
+def present_step(step: dict[str, Any], include: list[str] | None) -> dict[str, Any]:
+    """Search result contents appear only when the request includes them, as with OpenAI."""
+    if include and INCLUDE_CONTENT in include:
+        return step
+    details = step["step_details"]
+    if details["type"] != "tool_calls":
+        return step
+    calls = []
+    for call in details["tool_calls"]:
+        if call["type"] == "file_search" and call["file_search"].get("results"):
+            results = [
+                {k: v for k, v in r.items() if k != "content"}
+                for r in call["file_search"]["results"]
+            ]
+            call = {**call, "file_search": {**call["file_search"], "results": results}}
+        calls.append(call)
+    return {**step, "step_details": {"type": "tool_calls", "tool_calls": calls}}
+
+
+async def list_steps(
+    ctx: Ctx, thread_id: str, run_id: str, query: dict[str, Any]
+) -> dict[str, Any]:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    await fetch(ctx.store, ctx.tenant, Kind.RUN, run_id, thread_id)
+    page = await ctx.store.docs.list(ctx.tenant, Kind.RUN_STEP, run_id, page_query(query))
+    include = query.get("include[]")
+    return list_response(page, lambda step: present_step(step, include))
+
+
+async def get_step(
+    ctx: Ctx, thread_id: str, run_id: str, step_id: str, query: dict[str, Any]
+) -> dict[str, Any]:
+    await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    await fetch(ctx.store, ctx.tenant, Kind.RUN, run_id, thread_id)
+    step = await fetch(ctx.store, ctx.tenant, Kind.RUN_STEP, step_id, run_id)
+    return present_step(step.doc, query.get("include[]"))
