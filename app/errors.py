@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from assistants import errors as domain_errors
+from inference import errors as inference_errors
 from storage import errors as storage_errors
 
 logger = logging.getLogger("assistants.errors")
@@ -147,7 +148,16 @@ def _domain(kind: type[ApiError]) -> Callable[[domain_errors.DomainError], ApiEr
     return translate
 
 
+def _inference(exc: inference_errors.InferenceError) -> ApiError:
+    error = ApiError(exc.message, param=exc.param, code=exc.code)
+    error.status, error.type = exc.status, exc.type
+    if isinstance(exc, inference_errors.RateLimited) and exc.retry_after:
+        error.headers.update(_retry_headers(exc.retry_after))
+    return error
+
+
 _TRANSLATORS: dict[type, Callable[[Any], ApiError]] = {
+    inference_errors.InferenceError: _inference,
     domain_errors.NotFoundError: _domain(NotFound),
     domain_errors.InvalidInput: _domain(InvalidRequest),
     domain_errors.ConflictError: _domain(InvalidRequest),

@@ -11,6 +11,10 @@ MODULES = (
     "handlers.messages",
     "handlers.models",
     "handlers.runs",
+    "handlers.chat",
+    "handlers.embeddings",
+    "handlers.files",
+    "handlers.vector_stores",
 )
 
 

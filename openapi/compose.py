@@ -20,7 +20,12 @@ _INPUTS = ("overlay.yaml", "fixes.py", "compose.py")
 
 
 def merge(base: Any, overlay: Any) -> Any:
-    """Mappings merge recursively; anything else in the overlay replaces the base."""
+    """Mappings merge recursively; anything else in the overlay replaces the base.
+
+    A mapping marked ``x-replace: true`` replaces the base mapping instead of merging into it.
+    """
+    if isinstance(overlay, dict) and overlay.get("x-replace") is True:
+        return {k: v for k, v in overlay.items() if k != "x-replace"}
     if isinstance(base, dict) and isinstance(overlay, dict):
         merged = dict(base)
         for key, value in overlay.items():

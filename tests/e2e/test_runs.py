@@ -244,9 +244,10 @@ def test_provider_failure_streams_an_error_event(client):
     assistant = client.beta.assistants.create(model="fake-fail-midstream")
     thread = make_thread(client, "one two three four five six")
     names = []
-    with pytest.raises(openai.APIError), client.beta.threads.runs.stream(
-        thread_id=thread.id, assistant_id=assistant.id
-    ) as stream:
+    with (
+        pytest.raises(openai.APIError),
+        client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream,
+    ):
         for event in stream:
             names.append(event.event)
     assert "thread.run.failed" in names
