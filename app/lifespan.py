@@ -30,7 +30,7 @@ async def startup(state: AppState) -> None:
     )
     state.inference = engine
     # `import litellm` takes seconds: it loads in a thread so the first answers are not held up.
-    engine.warm()
+    engine.warm_in_background()
     from app.services import start_services
 
     await start_services(state)

@@ -1,0 +1,198 @@
+"""`Inference` on LiteLLM's `acompletion` / `aembedding`: routing, retries, error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
+from types import ModuleType
+from typing import Any
+
+from inference.base import ChatChunk, ChatRequest, ChatResult, EmbeddingInput, EmbeddingResult
+from inference.error_mapping import map_exception
+from inference.errors import BadProviderRequest, InferenceError
+from inference.loader import is_loaded, load_litellm, warm_in_background
+from inference.models import merge_models, model_object, provider_models, registry_models
+from inference.normalize import chunk_dict, completion_dict, embedding_vectors, usage_dict
+from inference.options import ProviderOptions
+from inference.retry import call_with_retries
+from inference.routing import Route, chat_route, embedding_route, safe_extra
+from inference.settings import InferenceSettings
+
+
+class LiteLLMEngine:
+    """The LiteLLM-backed `Inference`: settings and caches; credentials come with each call."""
+
+    def __init__(self, settings: InferenceSettings | None = None) -> None:
+        self.settings = settings or InferenceSettings()
+        self._providers: frozenset[str] | None = None
+        self._registry: list[dict[str, Any]] | None = None
+
+    def warm(self) -> None:
+        """Import and configure LiteLLM now (blocking, seconds): run it in a thread at startup."""
+        load_litellm()
+
+    def warm_in_background(self) -> threading.Thread:
+        """`warm()` in a daemon thread, for callers without an event loop at hand."""
+        return warm_in_background()
+
+    async def chat(self, request: ChatRequest, options: ProviderOptions) -> ChatResult:
+        litellm = await self._litellm()
+        kwargs, secrets = self._chat_kwargs(litellm, request, options)
+        kwargs.pop("stream_options", None)  # providers reject it on non-streamed calls
+        response = await call_with_retries(
+            self.settings, lambda: self._call(litellm.acompletion, kwargs, request.model, secrets)
+        )
+        return completion_dict(response)
+
+    async def chat_stream(
+        self, request: ChatRequest, options: ProviderOptions
+    ) -> AsyncGenerator[ChatChunk, None]:
+        litellm = await self._litellm()
+        kwargs, secrets = self._chat_kwargs(litellm, request, options)
+        kwargs["stream"] = True
+        # Opening the stream is retried like a plain call: nothing has reached the client yet.
+        stream = await call_with_retries(
+            self.settings, lambda: self._call(litellm.acompletion, kwargs, request.model, secrets)
+        )
+        try:
+            while True:
+                try:
+                    chunk = await stream.__anext__()
+                except StopAsyncIteration:
+                    return
+                except Exception as exc:
+                    raise self._mapped(exc, request.model, secrets) from None
+                yield chunk_dict(chunk)
+        finally:
+            # Releases the provider connection when the consumer stops early (client gone, cancel).
+            await stream.aclose()
+
+    async def embed(
+        self,
+        inputs: EmbeddingInput,
+        model: str | None,
+        options: ProviderOptions,
+        dimensions: int | None = None,
+    ) -> EmbeddingResult:
+        items = _input_list(inputs)
+        if not items:
+            raise BadProviderRequest("The input must contain at least one item.", param="input")
+        litellm = await self._litellm()
+        name = model or options.embedding_model or self.settings.default_embedding_model
+        route = embedding_route(name, options, self._provider_names(litellm))
+        base = {
+            **route.kwargs,
+            "model": name,
+            "timeout": self.settings.timeout,
+            "max_retries": 0,
+            "drop_params": self.settings.drop_params,
+        }
+        if dimensions is not None:
+            # LiteLLM refuses `dimensions` for OpenAI-compatible models it does not know.
+            base.update(dimensions=dimensions, allowed_openai_params=["dimensions"])
+        secrets = (*route.secrets, *options.secret_values())
+        size = max(self.settings.embedding_batch_size, 1)
+        batches = [items[i : i + size] for i in range(0, len(items), size)]
+        gate = asyncio.Semaphore(max(self.settings.embedding_concurrency, 1))
+
+        async def one(batch: list[Any]) -> Any:
+            async with gate:
+                return await call_with_retries(
+                    self.settings,
+                    lambda: self._call(litellm.aembedding, {**base, "input": batch}, name, secrets),
+                )
+
+        responses = (
+            [await one(batches[0])]
+            if len(batches) == 1
+            else await _all_or_first_error(one, batches)
+        )
+        vectors: list[list[float]] = []
+        usage = {"prompt_tokens": 0, "total_tokens": 0}
+        for response in responses:
+            vectors.extend(
+                vector
+                for _, vector in sorted(embedding_vectors(response), key=lambda pair: pair[0])
+            )
+            for key, value in usage_dict(response).items():
+                usage[key] += value
+        dims = len(vectors[0]) if vectors else (dimensions or 0)
+        return EmbeddingResult(model=name, vectors=vectors, dimensions=dims, usage=usage)
+
+    async def list_models(self, options: ProviderOptions) -> list[dict[str, Any]]:
+        """Configured models, the provider's own (base URL), then LiteLLM's cached registry."""
+        litellm = await self._litellm()
+        if self._registry is None:
+            self._registry = registry_models(litellm)
+        configured = [model_object(m, "system") for m in self.settings.models]
+        provided = await provider_models(options, self.settings.provider_models_timeout)
+        return merge_models(configured, provided, self._registry)
+
+    async def _litellm(self) -> ModuleType:
+        if is_loaded():
+            return load_litellm()
+        # In a worker thread, so the event loop keeps serving during the seconds-long import.
+        return await asyncio.to_thread(load_litellm)
+
+    def _provider_names(self, litellm: ModuleType) -> frozenset[str]:
+        if self._providers is None:
+            self._providers = frozenset(str(getattr(p, "value", p)) for p in litellm.provider_list)
+        return self._providers
+
+    def _chat_kwargs(
+        self, litellm: ModuleType, request: ChatRequest, options: ProviderOptions
+    ) -> tuple[dict[str, Any], tuple[str, ...]]:
+        route: Route = chat_route(request.model, options, self._provider_names(litellm))
+        kwargs = {
+            **route.kwargs,
+            **safe_extra(request.extra),
+            **request.params(),
+            "model": request.model,
+            "messages": request.messages,
+            "timeout": self.settings.timeout,
+            "max_retries": 0,  # the OpenAI SDK's own retries would multiply ours
+            "drop_params": self.settings.drop_params,
+        }
+        return kwargs, (*route.secrets, *options.secret_values())
+
+    async def _call(
+        self,
+        fn: Callable[..., Awaitable[Any]],
+        kwargs: dict[str, Any],
+        model: str,
+        secrets: Iterable[str],
+    ) -> Any:
+        try:
+            return await fn(**kwargs)
+        except Exception as exc:
+            # `from None`: the original's message may quote the key, and tracebacks print chains.
+            raise self._mapped(exc, model, secrets) from None
+
+    def _mapped(self, exc: Exception, model: str, secrets: Iterable[str]) -> Exception:
+        mapped: InferenceError | None = map_exception(
+            exc, model=model, timeout=self.settings.timeout, secrets=secrets
+        )
+        return mapped if mapped is not None else exc
+
+
+def _input_list(inputs: EmbeddingInput) -> list[Any]:
+    if isinstance(inputs, str):
+        return [inputs]
+    items = list(inputs)
+    if items and all(isinstance(x, int) for x in items):
+        return [items]  # one token array
+    return items
+
+
+async def _all_or_first_error(
+    fn: Callable[[Any], Coroutine[Any, Any, Any]], batches: list[Any]
+) -> list[Any]:
+    """Run fn over batches concurrently, results in order; the first failure cancels the rest."""
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks.extend(group.create_task(fn(batch)) for batch in batches)
+    except BaseExceptionGroup as failures:
+        raise failures.exceptions[0] from None
+    return [task.result() for task in tasks]
