@@ -140,8 +140,13 @@ def cold_start_launcher() -> float:
             "ASSISTANTS_STORE": f"sqlite:///{tmp}/l.db",
         }
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, str(ROOT / "run.py")], env=env, cwd=tmp,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "run.py")],
+            env=env,
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             import httpx
 

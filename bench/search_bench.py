@@ -1,0 +1,308 @@
+"""Vector store ingestion throughput and search latency, through the real pipeline.
+
+Per backend (sqlite always; Cassandra when a node answers on 127.0.0.1:9042):
+
+* ingestion: a 100-page PDF (fpdf2) is uploaded (``create_file``) and added to a vector store;
+  the background job reads the blob, extracts, chunks, embeds through LiteLLM against the fake
+  upstream (started in-process) and indexes. Reported as pages/s and chunks/s, for the ``auto``
+  strategy (800/400 tokens) and for small static chunks (200/100) that make many more chunks.
+* search: ``assistants.retrieval.search`` end to end (query embedding over HTTP, index search,
+  attribute lookups, last_active_at), and the chunk index alone on a store of synthetic chunks;
+  p50/p99 of each.
+
+    .venv/bin/python bench/search_bench.py [--pages 100] [--searches 200] [--chunks 5000]
+        [--backends sqlite,cassandra]
+
+Stops by itself: every phase is bounded, and the upstream, stores and keyspace are removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from fpdf import FPDF
+
+from assistants.context import Ctx
+from assistants.files.service import create_file
+from assistants.ingest import AUTO_CHUNKING, chunk_with, extract_text
+from assistants.retrieval import search
+from assistants.vector_stores import service
+from assistants.vector_stores.files import create_vector_store_file, get_vector_store_file
+from assistants.vector_stores.jobs import worker_of
+from inference.litellm_engine import LiteLLMEngine
+from inference.options import ProviderOptions
+from storage.base import Chunk, StoreProvider
+from tests.upstream import start_upstream
+from tests.upstream.embeddings import embed_text
+
+WORDS_PER_PAGE = 350
+DIMENSIONS = 1536  # text-embedding-3-small, the server default
+PHASE_TIMEOUT = 300.0
+SUBJECTS = (
+    "river harbour ferry lighthouse tide estuary dock crane cargo barge pier canal lock",
+    "orchard harvest cider pruning blossom graft rootstock frost beehive pollen apple pear",
+    "library archive manuscript catalogue binding vellum index reading folio scribe",
+    "railway signal junction timetable carriage sleeper gauge platform viaduct tunnel",
+    "observatory telescope nebula parallax eclipse meridian comet orbit spectrum lens",
+)
+FILLER = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "was",
+    "for",
+    "on",
+    "that",
+    "with",
+    "as",
+    "by",
+    "at",
+    "from",
+    "this",
+    "which",
+    "also",
+    "were",
+    "are",
+]
+
+
+def page_text(rng: random.Random, number: int) -> str:
+    words = SUBJECTS[number % len(SUBJECTS)].split()
+    body = [rng.choice(words if rng.random() < 0.4 else FILLER) for _ in range(WORDS_PER_PAGE)]
+    lines = [" ".join(body[i : i + 14]) for i in range(0, len(body), 14)]
+    return f"Page {number} report code P{number:03d}X.\n" + "\n".join(lines)
+
+
+def build_pdf(pages: int) -> bytes:
+    rng = random.Random(7)
+    document = FPDF(format="A4")
+    document.set_auto_page_break(auto=False)
+    document.set_font("Helvetica", size=9)
+    for number in range(1, pages + 1):
+        document.add_page()
+        document.multi_cell(0, 4.5, page_text(rng, number))
+    return bytes(document.output())
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+async def timed(samples: int, make: Callable[[int], Awaitable[Any]]) -> dict[str, float]:
+    for i in range(min(5, samples)):  # warm-up: connections, caches, first-call imports
+        await make(i)
+    times = []
+    for i in range(samples):
+        start = time.perf_counter()
+        await make(i)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"p50_ms": statistics.median(times), "p99_ms": percentile(times, 0.99)}
+
+
+async def stage_times(pdf: bytes) -> dict[str, float]:
+    """Extraction and chunking alone (no storage, no embedding), to read the totals against."""
+    start = time.perf_counter()
+    extracted = await asyncio.to_thread(extract_text, pdf, "bench.pdf")
+    extract = time.perf_counter() - start
+    start = time.perf_counter()
+    await asyncio.to_thread(chunk_with, extracted.text, AUTO_CHUNKING)
+    return {"extract_s": extract, "chunk_s": time.perf_counter() - start}
+
+
+async def ingest(ctx: Ctx, pdf: bytes, pages: int, chunking: dict[str, Any] | None) -> dict:
+    file = await create_file(ctx, io.BytesIO(pdf), "bench.pdf", "assistants")
+    store = await service.create_vector_store(ctx, {"name": "bench"})
+    body: dict[str, Any] = {"file_id": file["id"]}
+    if chunking:
+        body["chunking_strategy"] = chunking
+    start = time.perf_counter()
+    await create_vector_store_file(ctx, store["id"], body)
+    await asyncio.wait_for(worker_of(ctx).drain(), PHASE_TIMEOUT)
+    seconds = time.perf_counter() - start
+    done = await get_vector_store_file(ctx, store["id"], file["id"])
+    if done["status"] != "completed":
+        raise RuntimeError(f"ingestion ended {done['status']}: {done['last_error']}")
+    chunks = len(await ctx.store.chunks.file_chunks(ctx.tenant, store["id"], file["id"]))
+    return {
+        "store_id": store["id"],
+        "seconds": seconds,
+        "pages_per_s": pages / seconds,
+        "chunks": chunks,
+        "chunks_per_s": chunks / seconds,
+    }
+
+
+async def synthetic_store(ctx: Ctx, count: int) -> str:
+    store = await service.create_vector_store(ctx, {"name": "synthetic"})
+    rng = random.Random(11)
+    vocabulary = " ".join(SUBJECTS).split()
+    for first in range(0, count, 500):
+        batch = []
+        for index in range(first, min(count, first + 500)):
+            text = " ".join(rng.choice(vocabulary) for _ in range(60))
+            batch.append(
+                Chunk(f"file-syn{index // 50:05d}", index, text, embed_text(text, DIMENSIONS))
+            )
+        await ctx.store.chunks.add(ctx.tenant, store["id"], batch, DIMENSIONS)
+    return store["id"]
+
+
+async def run_backend(
+    name: str, provider: StoreProvider, base_url: str, args: argparse.Namespace
+) -> dict:
+    await provider.start()
+    try:
+        engine = LiteLLMEngine()
+        await asyncio.to_thread(engine.warm)
+        ctx = Ctx(
+            store=await provider.for_request(None, None),
+            tenant=uuid.uuid4().hex,
+            inference=engine,
+            options=ProviderOptions(base_url=base_url),
+            services={},
+        )
+        pdf = build_pdf(args.pages)
+        stages = await stage_times(pdf)
+        auto = await ingest(ctx, pdf, args.pages, None)
+        small = await ingest(
+            ctx,
+            pdf,
+            args.pages,
+            {
+                "type": "static",
+                "static": {"max_chunk_size_tokens": 200, "chunk_overlap_tokens": 100},
+            },
+        )
+        rng = random.Random(3)
+        queries = [
+            f"page report code P{rng.randint(1, args.pages):03d}X " + rng.choice(SUBJECTS)
+            for _ in range(args.searches)
+        ]
+        end_to_end = await timed(
+            args.searches,
+            lambda i: search(ctx, [small["store_id"]], queries[i], max_num_results=10),
+        )
+        synthetic = await synthetic_store(ctx, args.chunks)
+        vectors = [embed_text(q, DIMENSIONS) for q in queries]
+        raw_small = await timed(
+            args.searches,
+            lambda i: ctx.store.chunks.search(ctx.tenant, [small["store_id"]], vectors[i], 10),
+        )
+        raw_big = await timed(
+            args.searches,
+            lambda i: ctx.store.chunks.search(ctx.tenant, [synthetic], vectors[i], 10),
+        )
+        return {
+            "backend": name,
+            "stages": stages,
+            "ingest_auto": auto,
+            "ingest_small_chunks": small,
+            "search_end_to_end": end_to_end,
+            "index_search": {
+                f"{small['chunks']} chunks": raw_small,
+                f"{args.chunks} chunks": raw_big,
+            },
+        }
+    finally:
+        await provider.close()
+
+
+def providers(
+    args: argparse.Namespace, tmp: Path
+) -> list[tuple[str, Callable[[], StoreProvider], Callable[[], None]]]:
+    from storage.settings import SqliteSettings
+    from storage.sqlite import SqliteProvider
+
+    chosen = []
+    if "sqlite" in args.backends:
+        chosen.append(
+            ("sqlite", lambda: SqliteProvider(SqliteSettings(path=tmp / "bench.db")), lambda: None)
+        )
+    if "cassandra" in args.backends:
+        from tests.support import cassandra
+
+        if not cassandra.reachable():
+            print("cassandra: no node on 127.0.0.1:9042, skipped", file=sys.stderr)
+        else:
+            from storage.cassandra.provider import CassandraProvider
+            from storage.settings import parse_store_url
+
+            keyspace = cassandra.fresh_keyspace("bench")
+
+            def make() -> StoreProvider:
+                return CassandraProvider(parse_store_url(cassandra.store_url(keyspace)))  # type: ignore[arg-type]
+
+            chosen.append(
+                ("cassandra", make, lambda: drop_keyspace(cassandra.HOST, cassandra.PORT, keyspace))
+            )
+    return chosen
+
+
+def drop_keyspace(host: str, port: int, keyspace: str) -> None:
+    from cassandra.cluster import Cluster
+
+    cluster = Cluster([host], port=port)
+    try:
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
+    finally:
+        cluster.shutdown()
+
+
+def report(result: dict) -> None:
+    print(f"\n== {result['backend']} ==")
+    stages = result["stages"]
+    print(f"{'extract + chunk only':22s} {stages['extract_s']:6.2f} s + {stages['chunk_s']:.2f} s")
+    for label in ("ingest_auto", "ingest_small_chunks"):
+        r = result[label]
+        print(
+            f"{label:22s} {r['seconds']:6.2f} s  {r['pages_per_s']:7.1f} pages/s  "
+            f"{r['chunks']:5d} chunks  {r['chunks_per_s']:7.1f} chunks/s"
+        )
+    e = result["search_end_to_end"]
+    print(f"{'search (end to end)':22s} p50 {e['p50_ms']:7.2f} ms  p99 {e['p99_ms']:7.2f} ms")
+    for label, r in result["index_search"].items():
+        print(f"{'index ' + label:22s} p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms")
+
+
+async def main(args: argparse.Namespace) -> None:
+    upstream = start_upstream()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, make, cleanup in providers(args, Path(tmp)):
+                try:
+                    result = await asyncio.wait_for(
+                        run_backend(name, make(), upstream.base_url, args), PHASE_TIMEOUT * 2
+                    )
+                    report(result)
+                finally:
+                    await asyncio.to_thread(cleanup)
+    finally:
+        upstream.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=100)
+    parser.add_argument("--searches", type=int, default=200)
+    parser.add_argument("--chunks", type=int, default=5000)
+    parser.add_argument("--backends", type=lambda s: s.split(","), default=["sqlite", "cassandra"])
+    asyncio.run(main(parser.parse_args()))
