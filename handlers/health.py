@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from app.call import Call
@@ -15,5 +16,6 @@ async def get_health(call: Call) -> Any:
     body = {
         "status": "ok" if healthy else "degraded",
         "store": call.state.settings.store.split(":", 1)[0],
+        "worker": os.getpid(),
     }
     return body if healthy else (body, 503)
