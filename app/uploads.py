@@ -78,7 +78,12 @@ class StreamingMultipartValidator(AbstractRequestBodyValidator):
                 more = message.get("more_body", False)
                 yield chunk
 
-        parser = MultiPartParser(Headers(scope=scope), stream(), max_files=10, max_fields=100)
+        headers = Headers(scope=scope)
+        if "boundary=" not in headers.get("content-type", ""):
+            raise InvalidRequest(
+                "Uploads must be sent as multipart/form-data with a boundary.", param="file"
+            )
+        parser = MultiPartParser(headers, stream(), max_files=10, max_fields=100)
         try:
             form = await parser.parse()
         except MultiPartException as exc:

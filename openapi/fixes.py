@@ -100,14 +100,26 @@ def parameter_bounds_for_draft4(spec: dict) -> None:
             walk(parameter["schema"], _draft4_bounds)
 
 
+SSE_EVENT = {
+    "type": "object",
+    "description": "One server-sent event: its name (run streams) and its data, a JSON object "
+    "of the operation's stream type, an error envelope, or [DONE].",
+    "required": ["data"],
+    "properties": {"event": {"type": "string"}, "data": {"type": "string"}},
+}
+
+
 def event_stream_responses(spec: dict) -> None:
-    """Streaming operations answer ``text/event-stream``; the spec lists only JSON for some."""
+    """Streaming operations answer ``text/event-stream``, each event described by SSE_EVENT.
+
+    The upstream spec puts the chunk schema directly under ``text/event-stream``, which SSE-aware
+    validators read as the schema of the event object itself, not of its data.
+    """
     for _, _, operation in operations(spec):
         if operation.get("operationId") not in STREAMING_OPERATIONS:
             continue
         ok = operation.setdefault("responses", {}).setdefault("200", {"description": "OK"})
-        content = ok.setdefault("content", {})
-        content.setdefault("text/event-stream", {"schema": {"type": "string"}})
+        ok.setdefault("content", {})["text/event-stream"] = {"schema": dict(SSE_EVENT)}
 
 
 def nullable_list_cursors(spec: dict) -> None:

@@ -53,9 +53,15 @@ def checked_attachments(attachments: Any, param: str = "attachments") -> list[di
         raise InvalidInput(
             f"Invalid '{param}': at most {MAX_ATTACHMENTS} attachments per message.", param=param
         )
-    return [
-        {"file_id": item["file_id"], "tools": list(item.get("tools") or [])} for item in attachments
-    ]
+    checked = []
+    for index, item in enumerate(attachments):
+        if not item.get("file_id"):
+            raise InvalidInput(
+                f"Missing required parameter: '{param}[{index}].file_id'.",
+                param=f"{param}[{index}].file_id",
+            )
+        checked.append({"file_id": item["file_id"], "tools": list(item.get("tools") or [])})
+    return checked
 
 
 def plain_text(blocks: list[dict[str, Any]]) -> str:

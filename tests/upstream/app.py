@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.upstream.completions import completion_body, sse_stream
-from tests.upstream.embeddings import embeddings_body
+from tests.upstream.embeddings import MAX_DIMENSIONS, embeddings_body
 from tests.upstream.errors import error_body, fault_response
 from tests.upstream.faults import FlakyCounter, parse_faults
 from tests.upstream.log import RecordedRequest, RequestLog
@@ -77,6 +77,11 @@ def create_app(log: RequestLog) -> Starlette:
             return JSONResponse(
                 error_body("model and input are required", "invalid_request_error", None), 400
             )
+        dims = body.get("dimensions")
+        if isinstance(dims, int) and not 1 <= dims <= MAX_DIMENSIONS:
+            # Like a real provider: a model has a largest number of dimensions.
+            message = f"dimensions must be between 1 and {MAX_DIMENSIONS}"
+            return JSONResponse(error_body(message, "invalid_request_error", "dimensions"), 400)
         failure = await injected(body, recorded)
         return failure or JSONResponse(embeddings_body(body))
 

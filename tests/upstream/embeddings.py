@@ -10,6 +10,7 @@ import struct
 from typing import Any
 
 DEFAULT_DIMENSIONS = 1536
+MAX_DIMENSIONS = 8192
 _WORD = re.compile(r"[a-z0-9]+")
 _DIMS_IN_NAME = re.compile(r"-(\d+)$")
 

@@ -1,0 +1,1 @@
+"""One extractor per file format; each turns the file's bytes into ``ExtractedText``."""
