@@ -4,8 +4,8 @@ that are not API operations (``/metrics`` and ``/v1/openapi.json``)."""
 from __future__ import annotations
 
 import logging
+import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,6 +39,7 @@ class Edge:
         self.spec_json = spec_json
         self.startup = startup
         self.shutdown = shutdown
+        self._random = random.Random()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -63,7 +64,7 @@ class Edge:
         # With "app" in the scope, Starlette's router raises a 405 for the error handlers to
         # answer in OpenAI's envelope, instead of writing plain text itself.
         scope["app"] = self
-        request_id = "req_" + uuid.uuid4().hex
+        request_id = f"req_{self._random.getrandbits(128):032x}"
         started = time.perf_counter()
         status = 500
         received = sent = 0

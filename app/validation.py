@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import jsonschema_rs
 from connexion.validators import (
     AbstractRequestBodyValidator,
     AbstractResponseBodyValidator,
@@ -30,17 +31,47 @@ from app.errors import InvalidRequest, PayloadTooLarge
 BODY_KEY = "assistants.body"
 MAX_JSON_BODY = 64 * 1024 * 1024
 
-_compiled: dict[int, tuple[dict, Any]] = {}
+_RUST_DRAFTS = {
+    Draft202012Validator: jsonschema_rs.Draft202012Validator,
+    Draft4Validator: jsonschema_rs.Draft4Validator,
+}
 
 
-def _compile(schema: dict, kind: type) -> Any:
+class CompiledSchema:
+    """A Rust validator answers the common case (valid) fast; the Python one explains errors.
+
+    Recursive schemas (Connexion inlines ``$ref``s, so they become cyclic) only work with the
+    Python validator, which walks them lazily.
+    """
+
+    def __init__(self, schema: dict, kind: type) -> None:
+        self.schema = schema
+        self.kind = kind
+        self._python: Any = None
+        try:
+            self._rust: Any = _RUST_DRAFTS[kind](schema)
+        except (ValueError, jsonschema_rs.ValidationError, RecursionError):
+            self._rust = None
+
+    def first_error(self, instance: Any) -> ValidationError | None:
+        if self._rust is not None and self._rust.is_valid(instance):
+            return None
+        if self._python is None:
+            self._python = self.kind(self.schema)
+        return best_match(self._python.iter_errors(instance))
+
+
+_compiled: dict[tuple[int, type], CompiledSchema] = {}
+
+
+def _compile(schema: dict, kind: type) -> CompiledSchema:
     # Keyed by identity: Connexion resolves the spec once, so each operation's schema is one
-    # long-lived dict. The tuple keeps the schema alive so its id stays unique.
-    entry = _compiled.get(id(schema))
-    if entry is None or entry[0] is not schema:
-        entry = (schema, kind(schema))
-        _compiled[id(schema)] = entry
-    return entry[1]
+    # long-lived dict. The entry keeps the schema alive so its id stays unique.
+    entry = _compiled.get((id(schema), kind))
+    if entry is None or entry.schema is not schema:
+        entry = CompiledSchema(schema, kind)
+        _compiled[(id(schema), kind)] = entry
+    return entry
 
 
 def param_path(path: Iterable[Any]) -> str | None:
@@ -72,8 +103,8 @@ def invalid_from(error: ValidationError) -> InvalidRequest:
     return InvalidRequest(prefix + error.message, param=where)
 
 
-def _first_error(validator: Any, instance: Any) -> ValidationError | None:
-    return best_match(validator.iter_errors(instance))
+def _first_error(compiled: CompiledSchema, instance: Any) -> ValidationError | None:
+    return compiled.first_error(instance)
 
 
 class JsonBodyValidator(AbstractRequestBodyValidator):

@@ -7,13 +7,16 @@ may interleave, which only blurs order within that millisecond.
 
 from __future__ import annotations
 
-import secrets
+import random
 import threading
 import time
 
 
 class IdGenerator:
     def __init__(self) -> None:
+        # Ids are not secrets (tenancy guards every object), so a seeded PRNG suffices; the OS
+        # entropy call costs far more per id on a busy machine.
+        self._random = random.Random()
         self._lock = threading.Lock()
         self._last_ms = 0
         self._sequence = 0
@@ -30,7 +33,8 @@ class IdGenerator:
                 self._last_ms = now
                 self._sequence = 0
             stamp, sequence = self._last_ms, self._sequence
-        return f"{prefix}_{stamp:012x}{sequence:04x}{secrets.token_hex(4)}"
+            noise = self._random.getrandbits(32)
+        return f"{prefix}_{stamp:012x}{sequence:04x}{noise:08x}"
 
 
 _generator = IdGenerator()
