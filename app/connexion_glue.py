@@ -16,6 +16,7 @@ from typing import Any
 from connexion import ConnexionMiddleware
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import ProblemException
+from connexion.json_schema import resolve_refs
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.main import API
@@ -37,6 +38,14 @@ logger = logging.getLogger("assistants.connexion")
 
 
 class ComposedSpecification(OpenAPISpecification):
+    def __init__(self, raw_spec: dict, *, base_uri: str = "") -> None:
+        # Connexion keeps a deep copy of the raw spec for cloning (only the Swagger UI clones);
+        # the composed spec is ours and never mutated afterwards, so a reference does.
+        self._raw_spec = raw_spec
+        self._set_defaults(raw_spec)
+        self._spec = resolve_refs(raw_spec, base_uri=base_uri)
+        self._base_uri = base_uri
+
     @classmethod
     def _validate_spec(cls, spec: dict) -> None:
         """The composed spec is checked by the project's tests, not at every start."""
