@@ -14,6 +14,11 @@ async def start_services(state: AppState) -> None:
         # One database holds every tenant's runs: this worker sweeps them all. In astra mode
         # each tenant has its own database; runs there are settled when next read.
         manager.start_sweeper(await provider.for_request(None, None))
+    if provider is not None:
+        from assistants.vector_stores.recovery import resume_pending_ingestion
+
+        # Ingestion interrupted by a stopped worker ends failed, never stuck in progress.
+        await resume_pending_ingestion(provider, state.spawn)
 
 
 async def stop_services(state: AppState) -> None:

@@ -77,6 +77,7 @@ async def file_search_sources(ctx: Ctx, run: Json, round_: Any) -> list[Source]:
         max_num_results=options.get("max_num_results") or DEFAULT_RESULTS,
         filters=None,
         ranking_options=ranking,
+        strict=False,
     )
     step = new_step(
         run,

@@ -337,3 +337,49 @@ async def test_async_run_poll_and_stream(aclient):
     ) as stream:
         text = "".join([delta async for delta in stream.text_deltas])
     assert text == "Echo: again"
+
+
+def test_file_search_run_cites_the_right_file(client):
+    texts = {
+        "volcano.txt": "Mount Etna is an active volcano on Sicily with frequent lava eruptions.",
+        "bread.txt": "Sourdough bread rises with wild yeast and lactic bacteria in the starter.",
+        "comet.txt": "Halley's comet returns to the inner solar system every 76 years or so.",
+    }
+    store = client.vector_stores.create(name="facts")
+    file_ids = {}
+    for name, text in texts.items():
+        uploaded = client.files.create(file=(name, text.encode()), purpose="assistants")
+        file_ids[name] = uploaded.id
+    batch = client.vector_stores.file_batches.create_and_poll(
+        vector_store_id=store.id, file_ids=list(file_ids.values())
+    )
+    assert batch.file_counts.completed == 3
+    assistant = client.beta.assistants.create(
+        model="gpt-4o-mini",
+        tools=[{"type": "file_search"}],
+        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
+    )
+    thread = make_thread(client, "which volcano on Sicily has lava eruptions?")
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "completed"
+    message = client.beta.threads.messages.list(thread.id, limit=1).data[0]
+    text = message.content[0].text
+    citations = [a for a in text.annotations if a.type == "file_citation"]
+    assert citations, text.value
+    first = citations[0]
+    assert first.file_citation.file_id == file_ids["volcano.txt"]
+    assert text.value[first.start_index : first.end_index] == first.text
+    assert first.text.startswith("【") and first.text.endswith("】")
+    steps = client.beta.threads.runs.steps.list(run.id, thread_id=thread.id, order="asc").data
+    assert steps[0].type == "tool_calls"
+    search_call = steps[0].step_details.tool_calls[0]
+    assert search_call.type == "file_search"
+    assert search_call.file_search.results[0].file_id == file_ids["volcano.txt"]
+    assert search_call.file_search.results[0].content is None
+    detailed = client.beta.threads.runs.steps.retrieve(
+        steps[0].id,
+        thread_id=thread.id,
+        run_id=run.id,
+        include=["step_details.tool_calls[*].file_search.results[*].content"],
+    )
+    assert "Etna" in detailed.step_details.tool_calls[0].file_search.results[0].content[0].text
