@@ -1,0 +1,1 @@
+"""Files: uploads streamed into blob storage, their metadata, downloads."""

@@ -1,0 +1,208 @@
+"""Semantic search over vector stores: embed the query with each store's model, rank chunks.
+
+Used by ``POST /vector_stores/{id}/search`` and by runs' file_search. Attribute filters are
+evaluated against the vector store files' attributes to give the allowed file ids, which the
+chunk index then searches within. Every searched store counts as active (``last_active_at``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistants.context import Ctx
+from assistants.errors import InvalidInput
+from assistants.resources.lookups import fetch_doc
+from assistants.retrieval.filters import Predicate, compile_filter
+from assistants.vector_stores.records import file_key, is_expired, store_key
+from assistants.vector_stores.service import touch
+from storage.base import Hit, Json, Kind, PageQuery
+
+MAX_RESULTS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    vector_store_id: str
+    file_id: str
+    filename: str
+    score: float  # cosine similarity clamped to [0, 1]
+    texts: tuple[str, ...]  # the chunk(s) of the file that matched
+    attributes: dict[str, Any] = field(default_factory=dict)
+    chunk_index: int = 0
+
+    def as_item(self) -> Json:
+        """The ``VectorStoreSearchResultItem`` of the search endpoint."""
+        return {
+            "file_id": self.file_id,
+            "filename": self.filename,
+            "score": self.score,
+            "attributes": self.attributes,
+            "content": [{"type": "text", "text": text} for text in self.texts],
+        }
+
+
+def _queries(query: str | list[str]) -> list[str]:
+    queries = [query] if isinstance(query, str) else list(query)
+    if not queries or not all(isinstance(q, str) and q.strip() for q in queries):
+        raise InvalidInput("Invalid 'query': expected a non-empty string.", param="query")
+    return queries
+
+
+def _threshold(ranking_options: dict[str, Any] | None) -> float:
+    threshold = (ranking_options or {}).get("score_threshold") or 0.0
+    if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        raise InvalidInput(
+            "Invalid 'ranking_options.score_threshold': expected a number between 0 and 1.",
+            param="ranking_options.score_threshold",
+        )
+    return float(threshold)
+
+
+async def _files(ctx: Ctx, store_id: str, predicate: Predicate) -> dict[str, Json]:
+    """The completed files of a store whose attributes pass the filter."""
+    allowed: dict[str, Json] = {}
+    after = None
+    while True:
+        page = await ctx.store.docs.list(
+            ctx.tenant,
+            Kind.VECTOR_STORE_FILE,
+            store_id,
+            PageQuery(limit=100, order="asc", after=after),
+            {"status": "completed"},
+        )
+        for item in page.items:
+            if not item.doc.get("_deleted") and predicate(item.doc.get("attributes") or {}):
+                allowed[item.id] = item.doc
+        if not page.has_more:
+            return allowed
+        after = page.items[-1].id
+
+
+async def _stores(ctx: Ctx, store_ids: list[str], strict: bool) -> list[Json]:
+    if strict:
+        stores = await asyncio.gather(
+            *(fetch_doc(ctx.store, ctx.tenant, Kind.VECTOR_STORE, s) for s in store_ids)
+        )
+        for store in stores:
+            if is_expired(store):
+                raise InvalidInput(
+                    f"Vector store {store['id']} is expired.", param="vector_store_id"
+                )
+        return list(stores)
+    found = await asyncio.gather(*(ctx.store.docs.get(store_key(ctx.tenant, s)) for s in store_ids))
+    return [f.doc for f in found if f is not None and not is_expired(f.doc)]
+
+
+async def _hits(
+    ctx: Ctx, store_ids: list[str], model: str, queries: list[str], limit: int, file_ids: Any
+) -> list[Hit]:
+    embedded: Any = await ctx.inference.embed(queries, model=model, options=ctx.options)
+    found = await asyncio.gather(
+        *(
+            ctx.store.chunks.search(ctx.tenant, store_ids, vector, limit, file_ids=file_ids)
+            for vector in embedded.vectors
+        )
+    )
+    return [hit for hits in found for hit in hits]
+
+
+async def search(
+    ctx: Ctx,
+    vector_store_ids: Sequence[str],
+    query: str | list[str],
+    max_num_results: int = 10,
+    filters: dict[str, Any] | None = None,
+    ranking_options: dict[str, Any] | None = None,
+    *,
+    strict: bool = True,
+) -> list[SearchResult]:
+    """The best chunks for ``query`` (one or several queries) across the stores, best first.
+
+    Raises ``InvalidInput`` for a blank query or out-of-range options. With ``strict``, a store
+    the tenant does not have raises ``NotFoundError`` and an expired one ``InvalidInput``;
+    without (runs: an assistant may name a store deleted since), such stores are skipped.
+    """
+    if not 1 <= max_num_results <= MAX_RESULTS:
+        raise InvalidInput(
+            f"Invalid 'max_num_results': must be between 1 and {MAX_RESULTS}.",
+            param="max_num_results",
+        )
+    queries = _queries(query)
+    threshold = _threshold(ranking_options)
+    predicate = compile_filter(filters) if filters is not None else None
+    stores = await _stores(ctx, list(dict.fromkeys(vector_store_ids)), strict)
+    store_ids = [store["id"] for store in stores]
+    if not stores:
+        return []
+    by_model: dict[str, list[str]] = defaultdict(list)
+    for store in stores:
+        by_model[store["_embedding_model"]].append(store["id"])
+    known: dict[tuple[str, str], Json] = {}
+    if predicate is not None:
+        for store_id in store_ids:
+            for file_id, doc in (await _files(ctx, store_id, predicate)).items():
+                known[(store_id, file_id)] = doc
+        if not known:
+            await _touch_all(ctx, store_ids)
+            return []
+    allowed = None if predicate is None else {file_id for _, file_id in known}
+    # Some hits may belong to files still being indexed: ask for a few more than needed.
+    limit = min(max_num_results + 10, 2 * MAX_RESULTS)
+    hits: list[Hit] = []
+    for model, ids in by_model.items():
+        hits += await _hits(ctx, ids, model, queries, limit, allowed)
+    results = await _results(ctx, hits, known, predicate is not None, threshold)
+    await _touch_all(ctx, store_ids)
+    return results[:max_num_results]
+
+
+async def _results(
+    ctx: Ctx, hits: list[Hit], known: dict[tuple[str, str], Json], filtered: bool, threshold: float
+) -> list[SearchResult]:
+    best: dict[tuple[str, str, int], Hit] = {}
+    for hit in hits:
+        key = (hit.vector_store_id, hit.file_id, hit.index)
+        if key not in best or hit.score > best[key].score:
+            best[key] = hit
+    ranked = sorted(best.values(), key=lambda h: (-h.score, h.vector_store_id, h.file_id, h.index))
+    ranked = [hit for hit in ranked if _clamp(hit.score) >= threshold]
+    missing = list({(h.vector_store_id, h.file_id) for h in ranked} - known.keys())
+    if filtered:
+        ranked = [h for h in ranked if (h.vector_store_id, h.file_id) in known]
+    else:
+        found = await asyncio.gather(
+            *(ctx.store.docs.get(file_key(ctx.tenant, s, f)) for s, f in missing)
+        )
+        for pair, stored in zip(missing, found, strict=True):
+            if stored is not None and _searchable(stored.doc):
+                known[pair] = stored.doc
+        ranked = [h for h in ranked if (h.vector_store_id, h.file_id) in known]
+    return [
+        SearchResult(
+            vector_store_id=hit.vector_store_id,
+            file_id=hit.file_id,
+            filename=str(hit.metadata.get("filename", "")),
+            score=_clamp(hit.score),
+            texts=(hit.text,),
+            attributes=dict(known[(hit.vector_store_id, hit.file_id)].get("attributes") or {}),
+            chunk_index=hit.index,
+        )
+        for hit in ranked
+    ]
+
+
+def _searchable(doc: Json) -> bool:
+    return doc["status"] == "completed" and not doc.get("_deleted")
+
+
+def _clamp(score: float) -> float:
+    return min(1.0, max(0.0, float(score)))
+
+
+async def _touch_all(ctx: Ctx, store_ids: list[str]) -> None:
+    for store_id in store_ids:
+        await touch(ctx, store_id)

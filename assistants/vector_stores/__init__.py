@@ -1,0 +1,1 @@
+"""Vector stores: their files, file batches, the background ingestion pipeline and its recovery."""

@@ -1,0 +1,130 @@
+"""Adding files to a vector store: the in-progress documents, their counts, their jobs.
+
+One call adds one file, the files of a new store, or a whole batch. Re-adding a file replaces it:
+the new job supersedes any running one and the earlier chunks are dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from assistants.context import Ctx
+from assistants.ids import new_id, now
+from assistants.ingest import ChunkingParams
+from assistants.resources.lookups import fetch_doc
+from assistants.vector_stores import ingestion
+from assistants.vector_stores.counts import (
+    Tally,
+    apply_to_batch,
+    apply_to_store,
+    counted,
+    empty_counts,
+)
+from assistants.vector_stores.jobs import job_key, job_record, worker_of
+from assistants.vector_stores.records import batch_key, file_key, membership_key
+from storage.base import Json, Kind, Put, WriteOp
+
+# Files per atomic write (three documents each), so that Cassandra batches stay small.
+WRITE_GROUP = 50
+
+
+@dataclass(frozen=True, slots=True)
+class FileSpec:
+    file_id: str
+    attributes: dict[str, Any]
+    params: ChunkingParams
+
+
+async def check_files(ctx: Ctx, file_ids: list[str], param: str) -> list[Json]:
+    """The file objects of ``file_ids``; 404 names the first missing one."""
+    return list(
+        await asyncio.gather(
+            *(
+                fetch_doc(ctx.store, ctx.tenant, Kind.FILE, file_id, param=f"{param}[{i}]")
+                for i, file_id in enumerate(file_ids)
+            )
+        )
+    )
+
+
+async def add_files(
+    ctx: Ctx,
+    vector_store: Json,
+    specs: list[FileSpec],
+    batch: Json | None = None,
+    param: str = "file_ids",
+) -> list[Json]:
+    """Attach files (and create ``batch`` with them); their ingestion starts in the background."""
+    store_id = vector_store["id"]
+    specs = list({spec.file_id: spec for spec in specs}.values())
+    files = await check_files(ctx, [spec.file_id for spec in specs], param)
+    earlier = await asyncio.gather(
+        *(ctx.store.docs.get(file_key(ctx.tenant, store_id, spec.file_id)) for spec in specs)
+    )
+    worker = worker_of(ctx)
+    created = now()
+    store_tally = Tally()
+    batch_tallies: dict[str, Tally] = defaultdict(Tally)
+    ops: list[list[WriteOp]] = []
+    docs: list[Json] = []
+    jobs: list[ingestion.IngestJob] = []
+    for spec, file, found in zip(specs, files, earlier, strict=True):
+        before = None if found is None else found.doc
+        job_id = new_id("ingest")
+        doc: Json = {
+            "id": spec.file_id,
+            "object": "vector_store.file",
+            "usage_bytes": 0,
+            "created_at": created,
+            "vector_store_id": store_id,
+            "status": "in_progress",
+            "last_error": None,
+            "chunking_strategy": spec.params.as_strategy(),
+            "attributes": spec.attributes,
+            "_job": job_id,
+            "_worker": worker.id,
+        }
+        if batch is not None:
+            doc["batch_id"] = batch["id"]
+            batch_tallies[batch["id"]].move(None, doc)
+        store_tally.move(before, doc)
+        if counted(before) and before and before.get("batch_id"):
+            batch_tallies[before["batch_id"]].move(before, None)
+        ops.append(
+            [
+                Put(file_key(ctx.tenant, store_id, spec.file_id), doc),
+                Put(membership_key(ctx.tenant, spec.file_id, store_id), {"id": store_id}),
+                Put(job_key(job_id), job_record(ctx, worker, job_id, store_id, spec.file_id)),
+            ]
+        )
+        docs.append(doc)
+        jobs.append(
+            ingestion.IngestJob(
+                job_id=job_id,
+                vector_store_id=store_id,
+                file_id=spec.file_id,
+                filename=file["filename"],
+                file_bytes=int(file["bytes"]),
+                params=spec.params,
+                embedding_model=vector_store["_embedding_model"],
+            )
+        )
+    groups = [
+        [op for file_ops in ops[i : i + WRITE_GROUP] for op in file_ops]
+        for i in range(0, len(ops), WRITE_GROUP)
+    ]
+    if batch is not None:
+        batch["file_counts"] = batch_tallies.pop(batch["id"]).applied(empty_counts())
+        groups[0].insert(0, Put(batch_key(ctx.tenant, store_id, batch["id"]), batch))
+    for group in groups:
+        await ctx.store.docs.write(group)
+    # Counts move before any job starts, so a job's own move never runs ahead of them.
+    await apply_to_store(ctx, store_id, store_tally)
+    for old_batch, tally in batch_tallies.items():
+        await apply_to_batch(ctx, store_id, old_batch, tally)
+    for job in jobs:
+        ingestion.start(ctx, job)
+    return docs

@@ -1,0 +1,154 @@
+"""The background pipeline of one vector store file: bytes, text, chunks, embeddings, index.
+
+A job runs under the process's concurrency gate. Between embedding batches it checks that the
+file still waits for it (not deleted, cancelled or re-added meanwhile) and stops otherwise. It
+ends by settling the file ``completed`` or ``failed`` (with OpenAI's ``last_error`` codes) and
+deleting its job record. Unsupported or damaged files fail the vector store file, not the upload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistants.context import Ctx
+from assistants.ingest import ChunkingParams, IngestError, TextChunk, chunk_with, extract_text
+from assistants.ingest.limits import DEFAULT_LIMITS
+from assistants.vector_stores.jobs import job_key, worker_of
+from assistants.vector_stores.records import file_key
+from assistants.vector_stores.transitions import settle, transition
+from storage.base import Chunk, Json
+
+log = logging.getLogger("assistants.ingestion")
+
+EMBED_BATCH = 128
+
+
+@dataclass(frozen=True, slots=True)
+class IngestJob:
+    job_id: str
+    vector_store_id: str
+    file_id: str
+    filename: str
+    file_bytes: int
+    params: ChunkingParams
+    embedding_model: str
+
+
+class Superseded(Exception):
+    """The file was deleted, cancelled or re-added while this job worked on it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: str
+    usage_bytes: int = 0
+    last_error: Json | None = None
+
+
+def server_error(message: str) -> Json:
+    return {"code": "server_error", "message": message}
+
+
+def start(ctx: Ctx, job: IngestJob) -> None:
+    """Start ``job`` in the background; the request that made it returns at once."""
+    worker_of(ctx).start(ctx, job.job_id, run(ctx, job))
+
+
+async def run(ctx: Ctx, job: IngestJob) -> None:
+    try:
+        async with worker_of(ctx).gate:
+            outcome = await _ingest(ctx, job)
+    except Superseded:
+        outcome = None
+    except IngestError as error:
+        outcome = Outcome("failed", last_error={"code": error.code, "message": error.message})
+    except asyncio.CancelledError:
+        raise  # shutting down: the job record stays, and recovery fails the file
+    except Exception as error:
+        # Inference errors carry a client-safe message (keys scrubbed); anything else is a bug.
+        message = getattr(error, "message", None)
+        if message is None:
+            log.exception("ingestion of %s failed", job.file_id)
+        outcome = Outcome("failed", last_error=server_error(message or "Ingestion failed."))
+    try:
+        settled = None
+        if outcome is not None:
+            change = settle(job.job_id, outcome.status, outcome.usage_bytes, outcome.last_error)
+            settled = await transition(ctx, job.vector_store_id, job.file_id, change)
+        kept = settled is not None and settled.after is not None
+        if not kept or outcome is None or outcome.status != "completed":
+            await _drop_chunks_unless_replaced(ctx, job)
+    finally:
+        await ctx.store.docs.delete(job_key(job.job_id))
+
+
+async def _ingest(ctx: Ctx, job: IngestJob) -> Outcome:
+    await _ensure_current(ctx, job)
+    if job.file_bytes > DEFAULT_LIMITS.max_input_bytes:
+        return Outcome("failed", last_error={"code": "invalid_file", "message": "File too large."})
+    parts = [part async for part in ctx.store.blobs.read(ctx.tenant, job.file_id)]
+    data = b"".join(parts)  # extract_text takes bytes as they are: one copy of the file, not two
+    del parts
+    content_type = mimetypes.guess_type(job.filename)[0]
+    extracted = await asyncio.to_thread(extract_text, data, job.filename, content_type)
+    del data
+    pieces = await asyncio.to_thread(chunk_with, extracted.text, job.params)
+    # Chunks of an earlier ingestion of the same file (re-added to the store) go first.
+    await ctx.store.chunks.delete_file(ctx.tenant, job.vector_store_id, job.file_id)
+    pages = [extracted.page_of(p.char_start) for p in pieces]
+    batches = [pieces[i : i + EMBED_BATCH] for i in range(0, len(pieces), EMBED_BATCH)]
+    # Embed batch k+1 while batch k is written.
+    pending = _embed(ctx, job, batches[0]) if batches else None
+    try:
+        for number, batch in enumerate(batches):
+            assert pending is not None
+            vectors, dimensions = await pending
+            pending = _embed(ctx, job, batches[number + 1]) if number + 1 < len(batches) else None
+            await _ensure_current(ctx, job)
+            chunks = [
+                Chunk(job.file_id, p.index, p.text, vector, _metadata(job, pages[p.index]))
+                for p, vector in zip(batch, vectors, strict=True)
+            ]
+            await ctx.store.chunks.add(ctx.tenant, job.vector_store_id, chunks, dimensions)
+    finally:
+        if pending is not None:
+            pending.cancel()
+    return Outcome("completed", usage_bytes=len(extracted.text.encode("utf-8")))
+
+
+def _embed(
+    ctx: Ctx, job: IngestJob, batch: Sequence[TextChunk]
+) -> asyncio.Task[tuple[list[list[float]], int]]:
+    async def call() -> tuple[list[list[float]], int]:
+        result: Any = await ctx.inference.embed(
+            [p.text for p in batch], model=job.embedding_model, options=ctx.options
+        )
+        return result.vectors, result.dimensions
+
+    return asyncio.get_running_loop().create_task(call())
+
+
+def _metadata(job: IngestJob, page: int | None) -> Json:
+    return {"filename": job.filename} if page is None else {"filename": job.filename, "page": page}
+
+
+async def _ensure_current(ctx: Ctx, job: IngestJob) -> None:
+    found = await ctx.store.docs.get(file_key(ctx.tenant, job.vector_store_id, job.file_id))
+    doc = None if found is None else found.doc
+    if doc is None or doc.get("_job") != job.job_id or doc["status"] != "in_progress":
+        raise Superseded
+    if doc.get("_deleted"):
+        raise Superseded
+
+
+async def _drop_chunks_unless_replaced(ctx: Ctx, job: IngestJob) -> None:
+    """Remove what this job indexed, unless a newer job of the same file now owns the chunks."""
+    found = await ctx.store.docs.get(file_key(ctx.tenant, job.vector_store_id, job.file_id))
+    if found is not None and found.doc.get("_job") != job.job_id:
+        return
+    await ctx.store.chunks.delete_file(ctx.tenant, job.vector_store_id, job.file_id)
