@@ -62,6 +62,9 @@ async def store_thread(ctx: Ctx, thread: Json, messages: list[Json]) -> None:
 async def create_thread(ctx: Ctx, body: dict[str, Any] | None) -> Json:
     thread, messages = await build_thread(ctx, body or {})
     await store_thread(ctx, thread, messages)
+    if any(message["attachments"] for message in messages):
+        # Attachments for file_search gave the thread a vector store: answer with it.
+        return (await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread["id"])).doc
     return thread
 
 

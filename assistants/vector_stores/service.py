@@ -1,8 +1,9 @@
 """Vector stores: create, retrieve, modify, delete, list; and the stores threads get for files.
 
 Each store records the embedding model of the request that created it (``embedding-model``
-header, else the server default): every file of the store is embedded with it, and so is every
-query that searches it.
+header), else the model its first file was uploaded with (astra-assistants sends the header on
+upload only), else the server default: every file of the store is embedded with it, and so is
+every query that searches it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,17 @@ def _checked_expiry(expires_after: Any) -> Json | None:
     return {"anchor": "last_active_at", "days": int(expires_after["days"])}
 
 
+async def _embedding_model(ctx: Ctx, file_ids: list[str]) -> str:
+    requested = getattr(ctx.options, "embedding_model", None)
+    if requested:
+        return str(requested)
+    if file_ids:
+        first = await fetch(ctx.store, ctx.tenant, Kind.FILE, file_ids[0], param="file_ids[0]")
+        if first.doc.get("embedding_model"):
+            return str(first.doc["embedding_model"])
+    return ctx.embedding_model
+
+
 async def create_vector_store(ctx: Ctx, body: dict[str, Any]) -> Json:
     body = body or {}
     file_ids = list(body.get("file_ids") or [])
@@ -48,7 +60,7 @@ async def create_vector_store(ctx: Ctx, body: dict[str, Any]) -> Json:
         "expires_at": expires_at(expiry, created),
         "last_active_at": created,
         "metadata": checked_metadata(body.get("metadata")),
-        "_embedding_model": ctx.embedding_model,
+        "_embedding_model": await _embedding_model(ctx, file_ids),
     }
     if expiry is not None:
         store["expires_after"] = expiry

@@ -231,12 +231,6 @@ def test_run_completes_with_the_answer(summary):
     assert create.get("embedding_model_header") == EMBEDDING_MODEL, create
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the server embeds with the vector store's model (the `embedding-model` header of the "
-    "store's creation, else the default), not the `embedding_model` the file was uploaded with, "
-    "as Astra Assistants does; and runs search with the store's model, not the run's header",
-)
 def test_files_are_embedded_with_the_uploaders_embedding_model(summary, upstream):
     step(summary, "vector_store")
     step(summary, "run")
