@@ -1,0 +1,127 @@
+"""One ``chunks_d{N}`` table per embedding dimension, created on demand, and the store registry.
+
+A CQL ``vector<float, N>`` column has a fixed N, while vector stores built with different embedding
+models need different N. ``vector_stores`` records the dimension of each store (written with an LWT
+so two first writers with different models cannot both win); ``vector_store_counts`` keeps an
+approximate row count per store, which only picks the search strategy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from storage.cassandra.schema import chunk_table, ensure_chunk_table
+from storage.cassandra.session import CqlSession
+from storage.errors import StorageError
+
+STORE = "tenant = ? AND vector_store_id = ?"
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkCql:
+    insert: str
+    file_rows: str
+    file_indexes: str
+    delete_file: str
+    delete_store: str
+    exact: str
+    exact_files: str
+    ann: str
+    ann_files: str
+    finalist: str
+
+
+def chunk_cql(ks: str, dimensions: int) -> ChunkCql:
+    t = f"{ks}.{chunk_table(dimensions)}"
+    score = "file_id, idx, similarity_cosine(embedding, ?)"
+    return ChunkCql(
+        insert=(
+            f"INSERT INTO {t} (tenant, vector_store_id, file_id, idx, text, metadata, embedding) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)"
+        ),
+        file_rows=f"SELECT idx, text, metadata, embedding FROM {t} WHERE {STORE} AND file_id = ?",
+        file_indexes=f"SELECT idx FROM {t} WHERE {STORE} AND file_id = ?",
+        delete_file=f"DELETE FROM {t} WHERE {STORE} AND file_id = ?",
+        delete_store=f"DELETE FROM {t} WHERE {STORE}",
+        exact=f"SELECT {score} FROM {t} WHERE {STORE}",
+        exact_files=f"SELECT {score} FROM {t} WHERE {STORE} AND file_id IN ?",
+        ann=f"SELECT {score} FROM {t} WHERE {STORE} ORDER BY embedding ANN OF ? LIMIT ?",
+        ann_files=(
+            f"SELECT {score} FROM {t} WHERE {STORE} AND file_id IN ? "
+            "ORDER BY embedding ANN OF ? LIMIT ?"
+        ),
+        finalist=(
+            f"SELECT text, metadata, embedding FROM {t} WHERE {STORE} AND file_id = ? AND idx = ?"
+        ),
+    )
+
+
+class ChunkTables:
+    """Per-dimension statements, on-demand DDL, and the cached store -> dimension registry."""
+
+    def __init__(self, cql: CqlSession, keyspace: str, *, table_ids: bool = True) -> None:
+        self._cql = cql
+        self._ks = keyspace
+        self._table_ids = table_ids
+        self._ready: set[int] = set()
+        self._ddl_lock = asyncio.Lock()
+        self._dims: dict[tuple[str, str], int] = {}
+        self.dims_get = f"SELECT dimensions FROM {keyspace}.vector_stores WHERE {STORE}"
+        self.dims_put = (
+            f"INSERT INTO {keyspace}.vector_stores (tenant, vector_store_id, dimensions) "
+            "VALUES (?, ?, ?) IF NOT EXISTS"
+        )
+        self.dims_delete = f"DELETE FROM {keyspace}.vector_stores WHERE {STORE} IF EXISTS"
+        self.count_get = f"SELECT chunks FROM {keyspace}.vector_store_counts WHERE {STORE}"
+        self.count_add = (
+            f"UPDATE {keyspace}.vector_store_counts SET chunks = chunks + ? WHERE {STORE}"
+        )
+
+    def known(self, dimensions: int) -> None:
+        """Mark a dimension whose table already exists (found at start)."""
+        self._ready.add(dimensions)
+
+    async def ensure(self, dimensions: int) -> ChunkCql:
+        if dimensions not in self._ready:
+            async with self._ddl_lock:
+                if dimensions not in self._ready:
+                    session = self._cql.driver_session
+                    await asyncio.to_thread(
+                        ensure_chunk_table, session, self._ks, dimensions, with_id=self._table_ids
+                    )
+                    self._ready.add(dimensions)
+        return chunk_cql(self._ks, dimensions)
+
+    async def dimensions(self, tenant: str, store: str) -> int | None:
+        found = self._dims.get((tenant, store))
+        if found is None:
+            row = await self._cql.one(self.dims_get, (tenant, store))
+            if row is None:
+                return None
+            found = self._dims[(tenant, store)] = int(row[0])
+        return found
+
+    async def register(self, tenant: str, store: str, dimensions: int) -> None:
+        """Record the store's dimension; raise if it already holds another one."""
+        current = await self.dimensions(tenant, store)
+        if current is None:
+            applied, row = await self._cql.conditional(self.dims_put, (tenant, store, dimensions))
+            current = dimensions if applied or row is None else int(row[-1])
+            self._dims[(tenant, store)] = current
+        if current != dimensions:
+            raise StorageError(
+                f"vector store {store} holds {current}-dimension embeddings, not {dimensions}"
+            )
+
+    async def forget(self, tenant: str, store: str) -> None:
+        self._dims.pop((tenant, store), None)
+        await self._cql.conditional(self.dims_delete, (tenant, store))
+
+    async def count(self, tenant: str, store: str) -> int:
+        row = await self._cql.one(self.count_get, (tenant, store))
+        return int(row[0]) if row and row[0] is not None else 0
+
+    async def add_count(self, tenant: str, store: str, delta: int) -> None:
+        if delta:
+            await self._cql.execute(self.count_add, (delta, tenant, store))

@@ -1,0 +1,115 @@
+"""Building the driver ``Cluster``: policies, timeouts and execution profiles.
+
+Timeouts are short on purpose: when the node dies, requests fail with ``StorageUnavailable`` within
+about ``timeout`` seconds instead of hanging a worker, and the reconnection policy keeps probing
+(every 0.5 s growing to 5 s) so the same ``Cluster`` serves again as soon as the node is back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from cassandra import ConsistencyLevel, ProtocolVersion
+from cassandra.auth import AuthProvider, PlainTextAuthProvider
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
+from cassandra.policies import (
+    DCAwareRoundRobinPolicy,
+    ExponentialReconnectionPolicy,
+    TokenAwarePolicy,
+)
+from cassandra.query import tuple_factory
+
+from storage.cassandra.session import ANN_PROFILE, PROBE_PROFILE
+from storage.settings import CassandraSettings
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_SECONDS = 5.0
+PROBE_TIMEOUT_SECONDS = 2.0
+
+
+def profiles(
+    consistency: str, serial_consistency: str, timeout: float, local_dc: str | None
+) -> dict[Any, ExecutionProfile]:
+    """The default profile, ``ann`` (LOCAL_ONE: required by SAI vector search) and ``probe``."""
+
+    def profile(level: str, request_timeout: float) -> ExecutionProfile:
+        return ExecutionProfile(
+            load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=local_dc)),
+            consistency_level=ConsistencyLevel.name_to_value[level],
+            serial_consistency_level=ConsistencyLevel.name_to_value[serial_consistency],
+            request_timeout=request_timeout,
+            row_factory=tuple_factory,
+        )
+
+    return {
+        EXEC_PROFILE_DEFAULT: profile(consistency, timeout),
+        ANN_PROFILE: profile("LOCAL_ONE", timeout),
+        PROBE_PROFILE: profile("LOCAL_ONE", min(timeout, PROBE_TIMEOUT_SECONDS)),
+    }
+
+
+def new_cluster(
+    *,
+    consistency: str,
+    serial_consistency: str,
+    timeout: float,
+    local_dc: str | None = None,
+    contact_points: Sequence[str] | None = None,
+    port: int = 9042,
+    bundle: Path | None = None,
+    auth_provider: AuthProvider | None = None,
+    protocol_version: int = ProtocolVersion.V5,
+) -> Cluster:
+    """A ``Cluster`` for contact points or (Astra) a secure connect bundle; not yet connected."""
+    options: dict[str, Any] = {
+        "auth_provider": auth_provider,
+        "execution_profiles": profiles(consistency, serial_consistency, timeout, local_dc),
+        "protocol_version": protocol_version,
+        "connect_timeout": min(timeout, CONNECT_TIMEOUT_SECONDS),
+        "control_connection_timeout": min(timeout, CONNECT_TIMEOUT_SECONDS),
+        "reconnection_policy": ExponentialReconnectionPolicy(base_delay=0.5, max_delay=5.0),
+        "idle_heartbeat_interval": 10,
+        "idle_heartbeat_timeout": max(timeout, 5.0),
+        "application_name": "assistants-server",
+    }
+    if bundle is not None:
+        options["cloud"] = {"secure_connect_bundle": str(bundle)}
+    else:
+        options["contact_points"] = list(contact_points or ("127.0.0.1",))
+        options["port"] = port
+    return Cluster(**options)
+
+
+def cluster_for(settings: CassandraSettings) -> Cluster:
+    auth = None
+    if settings.username is not None:
+        password = settings.password.get_secret_value() if settings.password else ""
+        auth = PlainTextAuthProvider(settings.username, password)
+    return new_cluster(
+        consistency=settings.consistency,
+        serial_consistency=settings.serial_consistency,
+        timeout=settings.timeout,
+        local_dc=settings.local_dc,
+        contact_points=settings.hosts,
+        port=settings.port,
+        auth_provider=auth,
+    )
+
+
+def connect(cluster: Cluster) -> Session:
+    """Blocking: open the control connection and the pools. Call from a worker thread."""
+    return cluster.connect()
+
+
+def replication_literal(replication: Mapping[str, str]) -> str:
+    """A CQL map literal for ``CREATE KEYSPACE ... WITH replication = ...``."""
+    items = ", ".join(f"{_quote(k)}: {_quote(v)}" for k, v in replication.items())
+    return "{" + items + "}"
+
+
+def _quote(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"

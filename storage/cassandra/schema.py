@@ -1,0 +1,156 @@
+"""The CQL schema, created idempotently at start (blocking: run it in a worker thread).
+
+Every table is created ``WITH ID = <uuid5 of keyspace.table>``: when several workers start at once
+and race on ``CREATE TABLE IF NOT EXISTS``, they all propose the same table id, so the cluster
+never ends up with two incarnations of one table (a known hazard of concurrent DDL before 5.1).
+
+See ``docs/cassandra-storage.md`` for why each partition key is what it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+
+from cassandra.cluster import Session
+
+from storage.cassandra.cluster import replication_literal
+
+log = logging.getLogger(__name__)
+
+SCHEMA_AGREEMENT_SECONDS = 30
+
+# name -> (columns and primary key, table options)
+TABLES: dict[str, tuple[str, str]] = {
+    # Documents of one kind under one parent share a partition, ordered by id (= creation time).
+    "docs": (
+        """tenant text, kind text, parent text, id text,
+        version bigint,
+        doc text,
+        body_id timeuuid,
+        attrs map<text, text>,
+        lwt boolean,
+        PRIMARY KEY ((tenant, kind, parent), id)""",
+        "CLUSTERING ORDER BY (id ASC)",
+    ),
+    # Bodies too large for a multi-partition logged batch, written before the batch that points at
+    # them; same partition key as `docs` so deleting a parent's children stays one partition delete.
+    "doc_bodies": (
+        """tenant text, kind text, parent text, id text, body_id timeuuid, doc text,
+        PRIMARY KEY ((tenant, kind, parent), id, body_id)""",
+        "",
+    ),
+    # Lookup rows for FILTERABLE attributes: a filtered list is a slice of (value, id).
+    "doc_index": (
+        """tenant text, kind text, parent text, attr text, value text, id text,
+        PRIMARY KEY ((tenant, kind, parent, attr), value, id)""",
+        "",
+    ),
+    # Blob manifest: written last, so a blob is readable only once all its parts are stored.
+    "blobs": (
+        """tenant text, blob_id text, gen timeuuid, size bigint, parts int, part_size int,
+        PRIMARY KEY ((tenant, blob_id))""",
+        "",
+    ),
+    # Blob parts of one write generation, 64 parts (64 MiB) per partition.
+    "blob_parts": (
+        """tenant text, blob_id text, gen timeuuid, bucket int, seq int, data blob,
+        PRIMARY KEY ((tenant, blob_id, gen, bucket), seq)""",
+        "",
+    ),
+    # Which chunks_d{N} table holds a vector store's chunks.
+    "vector_stores": (
+        """tenant text, vector_store_id text, dimensions int,
+        PRIMARY KEY ((tenant, vector_store_id))""",
+        "",
+    ),
+    # Approximate chunk count per store: picks exact scan vs ANN for a search.
+    "vector_store_counts": (
+        """tenant text, vector_store_id text, chunks counter,
+        PRIMARY KEY ((tenant, vector_store_id))""",
+        "",
+    ),
+}
+
+
+def chunk_table(dimensions: int) -> str:
+    return f"chunks_d{int(dimensions)}"
+
+
+def chunk_table_columns(dimensions: int) -> str:
+    return f"""tenant text, vector_store_id text, file_id text, idx int,
+        text text, metadata text, embedding vector<float, {int(dimensions)}>,
+        PRIMARY KEY ((tenant, vector_store_id), file_id, idx)"""
+
+
+def table_id(keyspace: str, table: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"cql:{keyspace}.{table}")
+
+
+def create_table_cql(
+    keyspace: str, table: str, columns: str, options: str = "", *, with_id: bool = True
+) -> str:
+    clauses = [f"ID = {table_id(keyspace, table)}"] if with_id else []
+    if options:
+        clauses.append(options)
+    with_clause = f" WITH {' AND '.join(clauses)}" if clauses else ""
+    return f"CREATE TABLE IF NOT EXISTS {keyspace}.{table} ({columns}){with_clause}"
+
+
+def ensure_schema(session: Session, keyspace: str, replication: Mapping[str, str] | None) -> None:
+    """Create the keyspace and the tables.
+
+    ``replication`` None means Astra: the keyspace exists already (made through the DevOps API)
+    and tables get no ``WITH ID`` (Astra's control plane owns table ids).
+    """
+    if replication is not None:
+        _ddl(
+            session,
+            f"CREATE KEYSPACE IF NOT EXISTS {keyspace} "
+            f"WITH replication = {replication_literal(replication)}",
+        )
+    for table, (columns, options) in TABLES.items():
+        cql = create_table_cql(keyspace, table, columns, options, with_id=replication is not None)
+        _ddl(session, cql)
+    _agree(session)
+
+
+def ensure_chunk_table(
+    session: Session, keyspace: str, dimensions: int, *, with_id: bool = True
+) -> None:
+    """Create ``chunks_d{dimensions}`` and its cosine SAI index if missing."""
+    table = chunk_table(dimensions)
+    columns = chunk_table_columns(dimensions)
+    _ddl(session, create_table_cql(keyspace, table, columns, with_id=with_id))
+    _ddl(
+        session,
+        f"CREATE CUSTOM INDEX IF NOT EXISTS {table}_embedding ON {keyspace}.{table} (embedding) "
+        "USING 'StorageAttachedIndex' WITH OPTIONS = {'similarity_function': 'cosine'}",
+    )
+    _agree(session)
+
+
+def existing_chunk_dimensions(session: Session, keyspace: str) -> list[int]:
+    """Dimensions that already have a chunk table (read from the schema tables)."""
+    rows = session.execute(
+        "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (keyspace,)
+    )
+    found: list[int] = []
+    for row in rows:
+        name = row[0]
+        if name.startswith("chunks_d") and name[len("chunks_d") :].isdigit():
+            found.append(int(name[len("chunks_d") :]))
+    return sorted(found)
+
+
+def _ddl(session: Session, cql: str) -> None:
+    log.debug("schema: %s", cql.split("(")[0].strip())
+    session.execute(cql, timeout=SCHEMA_AGREEMENT_SECONDS)
+
+
+def _agree(session: Session) -> None:
+    if not session.cluster.control_connection.wait_for_schema_agreement(
+        wait_time=SCHEMA_AGREEMENT_SECONDS
+    ):
+        log.warning("schema versions did not agree within %ss", SCHEMA_AGREEMENT_SECONDS)
