@@ -53,6 +53,9 @@ def _configure(litellm: Any) -> None:
     litellm.suppress_debug_info = True
     # Keeps request/response bodies out of any logging callback an operator enables.
     litellm.turn_off_message_logging = True
+    # Models whose provider has no native tool calling get the functions described in the
+    # prompt (LiteLLM's function-calling support) instead of the request failing.
+    litellm.add_function_to_prompt = True
     if "LITELLM_LOG" not in os.environ:
         # LiteLLM attaches its own DEBUG-level stream handler, so a root logger at DEBUG would
         # make it print every request; its loggers' level is the one switch covering that handler.
