@@ -33,6 +33,9 @@ class PrivateNode:
             "CASSANDRA_JMX_PORT": str(free_port()),
             "CASSANDRA_HEAP": os.environ.get("FAULT_CASSANDRA_HEAP", "768m"),
             "CASSANDRA_START_TIMEOUT": "240",
+            # The test stops the node soon after creating its schema (and freezes it meanwhile):
+            # sync the commit log often so the schema survives the stop.
+            "CASSANDRA_COMMITLOG_SYNC_MS": "200",
         }
 
     def start(self) -> float:
