@@ -80,10 +80,9 @@ class RunManager:
     # starting and stopping ---------------------------------------------------------------------
 
     async def start(self, ctx: Ctx, run: Json) -> None:
-        """Execute the next round of ``run`` (status queued) in the background."""
+        """Execute the next round of ``run`` (status queued, its lease just written)."""
         from assistants.runs.executor import RunRound
 
-        await renew_lease(ctx.store, ctx.tenant, run["id"], self.lease_seconds)
         round_ = RunRound(ctx, run["id"], run["thread_id"], self)
 
         async def execute() -> None:
