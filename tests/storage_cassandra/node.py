@@ -36,6 +36,8 @@ class PrivateNode:
             # The test stops the node soon after creating its schema (and freezes it meanwhile):
             # sync the commit log often so the schema survives the stop.
             "CASSANDRA_COMMITLOG_SYNC_MS": "200",
+            # A restart must find the data the node had (CI exports CASSANDRA_FRESH=1).
+            "CASSANDRA_FRESH": "0",
         }
 
     def start(self) -> float:
