@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistants.context import Ctx
+from assistants.errors import ConflictError
 from assistants.ids import new_id, now
 from assistants.metadata import checked_metadata
 from assistants.pagination import list_response, page_query
@@ -61,8 +62,28 @@ async def attach_for_search(ctx: Ctx, thread_id: str, messages: list[Json]) -> N
         await attach_files_to_thread(ctx, thread_id, file_ids)
 
 
+async def refuse_if_run_active(ctx: Ctx, thread_id: str) -> None:
+    """As OpenAI: no new messages while a run of the thread is active."""
+    from assistants.runs.manager import lock_key, settle_if_dead
+    from assistants.runs.objects import ACTIVE
+
+    lock = await ctx.store.docs.get(lock_key(ctx.tenant, thread_id))
+    if lock is None:
+        return
+    run = await ctx.store.docs.get(Key(ctx.tenant, Kind.RUN, thread_id, lock.doc["run_id"]))
+    if run is None:
+        return
+    current = await settle_if_dead(ctx.store, ctx.tenant, run.doc, run.version)
+    if current["status"] in ACTIVE:
+        raise ConflictError(
+            f"Can't add messages to {thread_id} while a run {current['id']} is active.",
+            param="thread_id",
+        )
+
+
 async def create_message(ctx: Ctx, thread_id: str, body: dict[str, Any]) -> Json:
     await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
+    await refuse_if_run_active(ctx, thread_id)
     message = new_message(ctx, thread_id, body)
     await check_attachment_files(ctx, message)
     await ctx.store.docs.write([Put(message_key(ctx, thread_id, message["id"]), message)])

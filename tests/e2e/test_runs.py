@@ -262,6 +262,9 @@ def test_second_active_run_is_rejected(client):
     with pytest.raises(openai.BadRequestError) as error:
         client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
     assert first.id in error.value.message
+    with pytest.raises(openai.BadRequestError) as error:
+        client.beta.threads.messages.create(thread.id, role="user", content="not now")
+    assert first.id in error.value.message
     client.beta.threads.runs.cancel(first.id, thread_id=thread.id)
     wait_for(client, thread.id, first.id, {"cancelled"})
     second = client.beta.threads.runs.create_and_poll(
