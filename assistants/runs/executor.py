@@ -105,9 +105,10 @@ class RunRound:
         if self.run["status"] not in ("queued", "in_progress"):
             return
         try:
+            first_round = self.run["started_at"] is None
             await self._save_run(status="in_progress", started_at=self.run["started_at"] or now())
             self._emit("thread.run.in_progress", self.run)
-            await self._round()
+            await self._round(first_round)
         except RunCancelled:
             await self._cancelled()
         except InferenceError as exc:
@@ -120,10 +121,14 @@ class RunRound:
             logger.exception("run %s failed", self.run_id)
             await self._failed("server_error", "The server had an error while running.", exc)
 
-    async def _round(self) -> None:
+    async def _round(self, first_round: bool) -> None:
         self.sources = await file_search_sources(self.ctx, self.run, self)
         messages, _ = await build_messages(
-            self.ctx.store, self.ctx.tenant, self.run, citations.sources_block(self.sources)
+            self.ctx.store,
+            self.ctx.tenant,
+            self.run,
+            citations.sources_block(self.sources),
+            first_round=first_round,
         )
         request = self._request(messages)
         output = await self._stream(request)

@@ -78,11 +78,14 @@ def _tokens(message: Message) -> int:
 
 
 async def build_messages(
-    store: Store, tenant: str, run: Json, sources: str | None
+    store: Store, tenant: str, run: Json, sources: str | None, first_round: bool = False
 ) -> tuple[list[Message], bool]:
-    """The prompt, and whether it had to be cut to fit ``max_prompt_tokens``."""
+    """The prompt, and whether it had to be cut to fit ``max_prompt_tokens``.
+
+    In a run's first round there are no earlier rounds to replay, so its steps are not read.
+    """
     thread_messages = await all_children(store, tenant, Kind.MESSAGE, run["thread_id"])
-    steps = await all_children(store, tenant, Kind.RUN_STEP, run["id"])
+    steps = [] if first_round else await all_children(store, tenant, Kind.RUN_STEP, run["id"])
     history = [m for m in thread_messages if m.get("run_id") != run["id"]]
     strategy = run.get("truncation_strategy") or {}
     if strategy.get("type") == "last_messages" and strategy.get("last_messages"):
