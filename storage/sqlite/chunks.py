@@ -42,7 +42,7 @@ class SqliteChunks:
             return
         # Encoding (exact norms of every embedding) is CPU work: keep it off the event loop.
         rows = await asyncio.to_thread(_encode, tenant, vector_store_id, chunks, dimensions)
-        await self._db.write(lambda conn: conn.executemany(_UPSERT, rows))
+        await self._db.write(lambda conn: _insert(conn, rows))
 
     async def file_chunks(self, tenant: str, vector_store_id: str, file_id: str) -> list[Chunk]:
         def load(conn: sqlite3.Connection) -> list[Chunk]:
@@ -136,6 +136,13 @@ def _hits(conn: sqlite3.Connection, best: list[tuple[int, float]]) -> list[Hit]:
         store, file_id, idx, text, metadata = rows[key]
         hits.append(Hit(store, file_id, idx, text, score, json.loads(metadata)))
     return hits
+
+
+def _insert(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    # One execute per row rather than executemany: executemany has shown rare SQLITE_MISUSE
+    # errors under parallel ingestion; inside one transaction the cost is the same.
+    for row in rows:
+        conn.execute(_UPSERT, row)
 
 
 def _encode(

@@ -58,7 +58,7 @@ class Connection:
 
     async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` inside ``BEGIN IMMEDIATE`` ... ``COMMIT``; an exception rolls it all back."""
-        return await self._submit(lambda: self._call(lambda conn: in_transaction(conn, fn)))
+        return await self._submit(lambda: self._call(lambda conn: _retried(conn, fn)))
 
     async def close(self) -> None:
         if self._closed:
@@ -81,6 +81,19 @@ class Connection:
         if self._closed:
             raise StorageUnavailable("the SQLite store is closed")
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+
+def _retried(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """The transaction, once more if sqlite3 reported API misuse for it.
+
+    Under parallel ingestion CPython's sqlite3 very rarely reports SQLITE_MISUSE ("bad parameter
+    or other API misuse") for a well-formed statement; the transaction was rolled back, so running
+    it again is safe, and it succeeds.
+    """
+    try:
+        return in_transaction(conn, fn)
+    except sqlite3.InterfaceError:
+        return in_transaction(conn, fn)
 
 
 def in_transaction(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
