@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from assistants.errors import InvalidInput
-from storage.base import Json, Page, PageQuery
+from storage.base import Json, Kind, Page, PageQuery, Store, Stored
 
 
 def page_query(query: Mapping[str, Any], max_limit: int = 100) -> PageQuery:
@@ -36,3 +36,23 @@ def list_response(page: Page, present: Callable[[Json], Json] = lambda doc: doc)
         "last_id": data[-1]["id"] if data else None,
         "has_more": page.has_more,
     }
+
+
+async def walk(
+    store: Store,
+    tenant: str,
+    kind: Kind,
+    parent: str,
+    filters: Mapping[str, str] | None = None,
+) -> AsyncIterator[Stored]:
+    """Every child of ``parent`` in creation order, read page by page (never all at once)."""
+    after = None
+    while True:
+        page = await store.docs.list(
+            tenant, kind, parent, PageQuery(limit=100, order="asc", after=after), filters
+        )
+        for item in page.items:
+            yield item
+        if not page.has_more:
+            return
+        after = page.items[-1].id

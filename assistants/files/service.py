@@ -15,10 +15,10 @@ from typing import Any, BinaryIO
 from assistants.context import Ctx
 from assistants.errors import InvalidInput, NotFoundError
 from assistants.ids import new_id, now
-from assistants.pagination import list_response, page_query
+from assistants.pagination import list_response, page_query, walk
 from assistants.vector_stores.records import membership_key
 from assistants.vector_stores.transitions import remove_file
-from storage.base import Json, Key, Kind, Page, PageQuery
+from storage.base import Json, Key, Kind, Page
 
 PIECE_BYTES = 1024 * 1024
 MAX_LIST_LIMIT = 10_000
@@ -113,16 +113,8 @@ async def delete_file(ctx: Ctx, file_id: str) -> Json:
 
 async def _remove(ctx: Ctx, file_id: str) -> None:
     parent = membership_key(ctx.tenant, file_id, "").parent
-    after = None
-    while True:
-        page = await ctx.store.docs.list(
-            ctx.tenant, Kind.SYSTEM, parent, PageQuery(limit=100, order="asc", after=after)
-        )
-        for item in page.items:
-            await remove_file(ctx, item.id, file_id)
-            await ctx.store.docs.delete(membership_key(ctx.tenant, file_id, item.id))
-        if not page.has_more:
-            break
-        after = page.items[-1].id
+    async for item in walk(ctx.store, ctx.tenant, Kind.SYSTEM, parent):
+        await remove_file(ctx, item.id, file_id)
+        await ctx.store.docs.delete(membership_key(ctx.tenant, file_id, item.id))
     await ctx.store.docs.delete(file_key(ctx.tenant, file_id))
     await ctx.store.blobs.delete(ctx.tenant, file_id)

@@ -8,7 +8,7 @@ from assistants.context import Ctx
 from assistants.errors import InvalidInput
 from assistants.ids import new_id, now
 from assistants.metadata import checked_metadata
-from assistants.pagination import list_response, page_query
+from assistants.pagination import list_response, page_query, walk
 from assistants.resources.lookups import deleted, fetch
 from assistants.resources.messages import (
     attach_for_search,
@@ -17,7 +17,7 @@ from assistants.resources.messages import (
     new_message,
 )
 from assistants.resources.tool_resources import resolve_tool_resources
-from storage.base import Delete, DeleteChildren, Json, Key, Kind, PageQuery, Put, WriteOp
+from storage.base import Delete, DeleteChildren, Json, Key, Kind, Put, WriteOp
 
 MAX_INITIAL_MESSAGES = 32
 
@@ -84,16 +84,7 @@ async def modify_thread(ctx: Ctx, thread_id: str, body: dict[str, Any]) -> Json:
 
 
 async def _run_ids(ctx: Ctx, thread_id: str) -> list[str]:
-    ids: list[str] = []
-    after = None
-    while True:
-        page = await ctx.store.docs.list(
-            ctx.tenant, Kind.RUN, thread_id, PageQuery(limit=100, order="asc", after=after)
-        )
-        ids += [item.id for item in page.items]
-        if not page.has_more:
-            return ids
-        after = page.items[-1].id
+    return [item.id async for item in walk(ctx.store, ctx.tenant, Kind.RUN, thread_id)]
 
 
 async def delete_thread(ctx: Ctx, thread_id: str) -> Json:

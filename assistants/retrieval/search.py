@@ -15,11 +15,12 @@ from typing import Any
 
 from assistants.context import Ctx
 from assistants.errors import InvalidInput
+from assistants.pagination import walk
 from assistants.resources.lookups import fetch_doc
 from assistants.retrieval.filters import Predicate, compile_filter
 from assistants.vector_stores.records import file_key, is_expired, store_key
 from assistants.vector_stores.service import touch
-from storage.base import Hit, Json, Kind, PageQuery
+from storage.base import Hit, Json, Kind
 
 MAX_RESULTS = 50
 
@@ -65,21 +66,11 @@ def _threshold(ranking_options: dict[str, Any] | None) -> float:
 async def _files(ctx: Ctx, store_id: str, predicate: Predicate) -> dict[str, Json]:
     """The completed files of a store whose attributes pass the filter."""
     allowed: dict[str, Json] = {}
-    after = None
-    while True:
-        page = await ctx.store.docs.list(
-            ctx.tenant,
-            Kind.VECTOR_STORE_FILE,
-            store_id,
-            PageQuery(limit=100, order="asc", after=after),
-            {"status": "completed"},
-        )
-        for item in page.items:
-            if not item.doc.get("_deleted") and predicate(item.doc.get("attributes") or {}):
-                allowed[item.id] = item.doc
-        if not page.has_more:
-            return allowed
-        after = page.items[-1].id
+    files = walk(ctx.store, ctx.tenant, Kind.VECTOR_STORE_FILE, store_id, {"status": "completed"})
+    async for item in files:
+        if not item.doc.get("_deleted") and predicate(item.doc.get("attributes") or {}):
+            allowed[item.id] = item.doc
+    return allowed
 
 
 async def _stores(ctx: Ctx, store_ids: list[str], strict: bool) -> list[Json]:

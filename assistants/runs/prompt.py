@@ -5,20 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from assistants.ingest.tokenizer import count_tokens
-from storage.base import Json, Kind, PageQuery, Store
+from assistants.pagination import walk
+from storage.base import Json, Kind, Store
 
 Message = dict[str, Any]
 
 
 async def all_children(store: Store, tenant: str, kind: Kind, parent: str) -> list[Json]:
-    docs: list[Json] = []
-    after = None
-    while True:
-        page = await store.docs.list(tenant, kind, parent, PageQuery(100, "asc", after=after))
-        docs += [item.doc for item in page.items]
-        if not page.has_more:
-            return docs
-        after = page.items[-1].id
+    return [item.doc async for item in walk(store, tenant, kind, parent)]
 
 
 def _content(message: Json) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 from assistants.context import Ctx
 from assistants.errors import InvalidInput
 from assistants.ids import new_id, now
-from assistants.pagination import page_query
+from assistants.pagination import page_query, walk
 from assistants.resources.lookups import fetch_doc
 from assistants.vector_stores.attach import FileSpec, add_files
 from assistants.vector_stores.counts import empty_counts
@@ -15,7 +15,7 @@ from assistants.vector_stores.files import file_spec, list_files, store_doc
 from assistants.vector_stores.records import batch_key, public, update_doc
 from assistants.vector_stores.recovery import reap_stale
 from assistants.vector_stores.transitions import cancel_in, transition
-from storage.base import Json, Kind, PageQuery
+from storage.base import Json, Kind
 
 
 def _specs(body: dict[str, Any]) -> tuple[list[FileSpec], str]:
@@ -67,22 +67,12 @@ async def cancel_batch(ctx: Ctx, vector_store_id: str, batch_id: str) -> Json:
 
     updated = await update_doc(ctx.store, batch_key(ctx.tenant, vector_store_id, batch_id), change)
     if updated.after is not None:
-        after = None
-        while True:
-            page = await ctx.store.docs.list(
-                ctx.tenant,
-                Kind.VECTOR_STORE_FILE,
-                vector_store_id,
-                PageQuery(limit=100, order="asc", after=after),
-                {"batch_id": batch_id, "status": "in_progress"},
-            )
-            for item in page.items:
-                moved = await transition(ctx, vector_store_id, item.id, cancel_in(batch_id))
-                if moved.after is not None:
-                    await ctx.store.chunks.delete_file(ctx.tenant, vector_store_id, item.id)
-            if not page.has_more:
-                break
-            after = page.items[-1].id
+        pending = {"batch_id": batch_id, "status": "in_progress"}
+        files = walk(ctx.store, ctx.tenant, Kind.VECTOR_STORE_FILE, vector_store_id, pending)
+        async for item in files:
+            moved = await transition(ctx, vector_store_id, item.id, cancel_in(batch_id))
+            if moved.after is not None:
+                await ctx.store.chunks.delete_file(ctx.tenant, vector_store_id, item.id)
     return public(await _batch(ctx, vector_store_id, batch_id))
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from assistants.context import Ctx
+from assistants.pagination import walk
 from assistants.vector_stores.jobs import (
     JOBS,
     STALE_AFTER_SECONDS,
@@ -27,7 +28,7 @@ from assistants.vector_stores.jobs import (
     worker_of,
 )
 from assistants.vector_stores.transitions import settle, transition
-from storage.base import Json, Kind, PageQuery, Store, StoreProvider
+from storage.base import Json, Kind, Store, StoreProvider
 from storage.errors import StorageError
 
 log = logging.getLogger("assistants.ingestion")
@@ -45,16 +46,7 @@ async def _fail_job(ctx: Ctx, job: Json) -> None:
 
 
 async def _all_jobs(store: Store) -> list[Json]:
-    jobs: list[Json] = []
-    after = None
-    while True:
-        page = await store.docs.list(
-            SYSTEM_TENANT, Kind.SYSTEM, JOBS, PageQuery(limit=100, order="asc", after=after)
-        )
-        jobs += [item.doc for item in page.items]
-        if not page.has_more:
-            return jobs
-        after = page.items[-1].id
+    return [item.doc async for item in walk(store, SYSTEM_TENANT, Kind.SYSTEM, JOBS)]
 
 
 async def fail_dead_jobs(store: Store, services: dict[str, Any] | None = None) -> int:
@@ -107,27 +99,18 @@ async def reap_stale(ctx: Ctx, vector_store_id: str, force: bool = False) -> Non
     if len(checked) > 10_000:
         checked.clear()
     alive = Liveness(ctx.store, worker_of(ctx))
-    after = None
-    while True:
-        page = await ctx.store.docs.list(
-            ctx.tenant,
-            Kind.VECTOR_STORE_FILE,
-            vector_store_id,
-            PageQuery(limit=100, order="asc", after=after),
-            {"status": "in_progress"},
-        )
-        for item in page.items:
-            job_id = item.doc.get("_job", "")
-            if alive.mine(item.doc.get("_worker"), job_id):
-                continue
-            found = await ctx.store.docs.get(job_key(job_id))
-            job = None if found is None else found.doc
-            if await alive.dead(job, job_id):
-                change = settle(job_id, "failed", 0, INTERRUPTED)
-                if (await transition(ctx, vector_store_id, item.id, change)).after is not None:
-                    await ctx.store.chunks.delete_file(ctx.tenant, vector_store_id, item.id)
-                if job is not None:
-                    await ctx.store.docs.delete(job_key(job_id))
-        if not page.has_more:
-            return
-        after = page.items[-1].id
+    in_progress = walk(
+        ctx.store, ctx.tenant, Kind.VECTOR_STORE_FILE, vector_store_id, {"status": "in_progress"}
+    )
+    async for item in in_progress:
+        job_id = item.doc.get("_job", "")
+        if alive.mine(item.doc.get("_worker"), job_id):
+            continue
+        found = await ctx.store.docs.get(job_key(job_id))
+        job = None if found is None else found.doc
+        if await alive.dead(job, job_id):
+            change = settle(job_id, "failed", 0, INTERRUPTED)
+            if (await transition(ctx, vector_store_id, item.id, change)).after is not None:
+                await ctx.store.chunks.delete_file(ctx.tenant, vector_store_id, item.id)
+            if job is not None:
+                await ctx.store.docs.delete(job_key(job_id))
