@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope
 
 from app.auth import STATE_KEY
 from app.errors import InvalidRequest, PayloadTooLarge
-from app.validation import _compile, _first_error, content_length, invalid_from
+from app.validation import compiled, content_length, invalid_from
 
 FORM_KEY = "assistants.form"
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
@@ -95,7 +95,7 @@ class StreamingMultipartValidator(AbstractRequestBodyValidator):
                 await form.close()
                 raise PayloadTooLarge(f"The upload is larger than the limit of {limit} bytes.")
             fields[name] = ""
-        error = _first_error(_compile(self._schema, Draft202012Validator), fields)
+        error = compiled(self._schema, Draft202012Validator).first_error(fields)
         if error is not None:
             await form.close()
             raise invalid_from(error)

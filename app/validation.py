@@ -64,7 +64,7 @@ class CompiledSchema:
 _compiled: dict[tuple[int, type], CompiledSchema] = {}
 
 
-def _compile(schema: dict, kind: type) -> CompiledSchema:
+def compiled(schema: dict, kind: type) -> CompiledSchema:
     # Keyed by identity: Connexion resolves the spec once, so each operation's schema is one
     # long-lived dict. The entry keeps the schema alive so its id stays unique.
     entry = _compiled.get((id(schema), kind))
@@ -103,10 +103,6 @@ def invalid_from(error: ValidationError) -> InvalidRequest:
     return InvalidRequest(prefix + error.message, param=where)
 
 
-def _first_error(compiled: CompiledSchema, instance: Any) -> ValidationError | None:
-    return compiled.first_error(instance)
-
-
 class JsonBodyValidator(AbstractRequestBodyValidator):
     """Parses and validates a JSON body once, and hands the parsed body to the dispatcher."""
 
@@ -139,7 +135,7 @@ class JsonBodyValidator(AbstractRequestBodyValidator):
                     "payload, but what was sent was not valid JSON.)"
                 ) from None
         if body is not None or not self._nullable:
-            error = _first_error(_compile(self._schema, Draft202012Validator), body)
+            error = compiled(self._schema, Draft202012Validator).first_error(body)
             if error is not None:
                 raise invalid_from(error)
         scope.setdefault("extensions", {})[BODY_KEY] = body
@@ -167,7 +163,7 @@ class CachedParameterValidator(ParameterValidator):
                 )
             return None
         schema = param.get("schema", param)
-        error = _first_error(_compile(schema, Draft4Validator), value)
+        error = compiled(schema, Draft4Validator).first_error(value)
         if error is not None:
             raise InvalidRequest(f"Invalid value for '{name}': {error.message}", param=name)
         return None
@@ -210,7 +206,7 @@ class JsonResponseValidator(AbstractResponseBodyValidator):
         return json.loads(raw) if raw else None
 
     def _validate(self, body: Any) -> None:
-        error = _first_error(_compile(self._schema, Draft202012Validator), body)
+        error = compiled(self._schema, Draft202012Validator).first_error(body)
         if error is not None:
             where = param_path(error.absolute_path) or "body"
             raise NonConformingResponseBody(

@@ -80,14 +80,13 @@ async def per_request_cpu(app, method: str, path: str, body: bytes, n: int) -> f
 async def measure(n: int) -> dict[str, float]:
     from app.factory import create_app
     from app.settings import Settings
+    from inference.options import options_from_headers
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(Settings(store=f"sqlite:///{tmp}/bench.db", workers=1))
         task = await lifespan(app)
         state = app.state  # type: ignore[attr-defined]
-        models = await state.inference.list_models(
-            __import__("inference.options", fromlist=["x"]).options_from_headers({}, frozenset())
-        )
+        models = await state.inference.list_models(options_from_headers({}, frozenset()))
         bare = bare_app(models)
         results = {
             "get_ours": await per_request_cpu(app, "GET", "/v1/models", b"", n),

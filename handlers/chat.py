@@ -37,6 +37,9 @@ async def create_chat_completion(call: Call) -> Any:
         except Exception as exc:  # after the first byte, a failure can only be an event
             yield _sse(to_api_error(exc).envelope())
             return
+        finally:
+            # A client that disconnects stops this generator: free the provider connection now.
+            await chunks.aclose()
         yield b"data: [DONE]\n\n"
 
     return StreamingResponse(

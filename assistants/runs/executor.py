@@ -169,6 +169,7 @@ class RunRound:
         if consume not in done:
             consume.cancel()
             await asyncio.gather(consume, return_exceptions=True)
+            await stream.aclose()  # the provider connection is released now, not at GC
             raise RunCancelled()
         consume.result()
         return output

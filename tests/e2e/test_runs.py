@@ -190,7 +190,7 @@ def test_cancel_mid_stream(client):
             names.append(event.event)
             if event.event == "thread.message.delta" and names.count(event.event) == 2:
                 cancelled = client.beta.threads.runs.cancel(
-                    event.data.id and stream.current_run.id, thread_id=thread.id
+                    stream.current_run.id, thread_id=thread.id
                 )
                 assert cancelled.status in ("cancelling", "cancelled")
     assert names[-1] == "thread.run.cancelled"
