@@ -1,19 +1,23 @@
-"""Domain services that live as long as the process (the run manager and its sweeper)."""
+"""Domain services that live as long as the process: durable work and its sweeper."""
 
 from __future__ import annotations
 
 from app.state import AppState
-from assistants.runs.manager import RunManager
+from assistants.runs.lifecycle import KIND as RUN_WORK
+from assistants.runs.lifecycle import RunSettler
+from assistants.work.service import SERVICE as WORK
+from assistants.work.service import WorkService
 
 
 async def start_services(state: AppState) -> None:
-    manager = RunManager(lease_seconds=state.settings.run_lease_seconds)
-    state.services["runs"] = manager
+    work = WorkService(lease_seconds=state.settings.run_lease_seconds)
+    work.settlers[RUN_WORK] = RunSettler()
+    state.services[WORK] = work
     provider = state.store_provider
     if provider is not None and not state.settings.store.startswith("astra"):
-        # One database holds every tenant's runs: this worker sweeps them all. In astra mode
-        # each tenant has its own database; runs there are settled when next read.
-        manager.start_sweeper(await provider.for_request(None, None))
+        # One database holds every tenant's work: this worker sweeps it all. In astra mode
+        # each tenant has its own database; work there is settled when next read.
+        work.start_sweeper(await provider.for_request(None, None))
     if provider is not None:
         from assistants.vector_stores.recovery import resume_pending_ingestion
 
@@ -22,6 +26,6 @@ async def start_services(state: AppState) -> None:
 
 
 async def stop_services(state: AppState) -> None:
-    manager = state.services.get("runs")
-    if manager is not None:
-        await manager.stop()
+    work = state.services.get(WORK)
+    if work is not None:
+        await work.stop()

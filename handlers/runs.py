@@ -13,8 +13,8 @@ from handlers.sse import run_event_stream
 def _streamed(call: Call, ctx: Any, run: dict, queue: Any) -> Any:
     if queue is None:
         return run
-    manager = service.manager_of(ctx)
-    return run_event_stream(queue, lambda: manager.events.unsubscribe(run["id"], queue))
+    events = service.work(ctx).events
+    return run_event_stream(queue, lambda: events.unsubscribe(run["id"], queue))
 
 
 @operation("createRun")

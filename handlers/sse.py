@@ -9,7 +9,7 @@ from typing import Any
 
 from sse_starlette.sse import EventSourceResponse
 
-from assistants.runs.events import DONE, Event
+from assistants.work.events import DONE, Event
 
 
 def _dumps(data: Any) -> str:
@@ -21,18 +21,31 @@ def _dumps(data: Any) -> str:
 
 
 def run_event_stream(
-    queue: asyncio.Queue[Event], unsubscribe: Callable[[], None]
+    queue: asyncio.Queue[Event], unsubscribe: Callable[[], None], send_done: bool = True
 ) -> EventSourceResponse:
-    """``event: <name>`` / ``data: <json>`` until the run stops executing, then ``done``."""
+    """``event: <name>`` / ``data: <json>`` until the work stops executing, then ``done``
+    (Assistants streams end with it; Responses streams end with their terminal event)."""
 
     async def events() -> AsyncIterator[dict[str, str]]:
         try:
             while True:
                 event = await queue.get()
-                yield {"event": event.name, "data": _dumps(event.data)}
                 if event.name == DONE:
+                    if send_done:
+                        yield {"event": event.name, "data": _dumps(event.data)}
                     return
+                yield {"event": event.name, "data": _dumps(event.data)}
         finally:
             unsubscribe()
 
     return EventSourceResponse(events(), ping=15, sep="\n")
+
+
+def json_event_stream(events: AsyncIterator[dict[str, Any]]) -> EventSourceResponse:
+    """Events that carry their name as ``type`` (Responses), relayed as they come."""
+
+    async def relay() -> AsyncIterator[dict[str, str]]:
+        async for event in events:
+            yield {"event": event["type"], "data": _dumps(event)}
+
+    return EventSourceResponse(relay(), ping=15, sep="\n")

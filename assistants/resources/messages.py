@@ -64,7 +64,7 @@ async def attach_for_search(ctx: Ctx, thread_id: str, messages: list[Json]) -> N
 
 async def refuse_if_run_active(ctx: Ctx, thread_id: str) -> None:
     """As OpenAI: no new messages while a run of the thread is active."""
-    from assistants.runs.manager import lock_key, settle_if_dead
+    from assistants.runs.lifecycle import lock_key, settle_if_dead
     from assistants.runs.objects import ACTIVE
 
     lock = await ctx.store.docs.get(lock_key(ctx.tenant, thread_id))

@@ -1,28 +1,33 @@
-"""One round of a run: retrieval, one streamed model call, and what its answer becomes.
+"""One round of a run: retrieval, one model turn, and what its answer becomes.
 
-A round ends with the answer stored (the run completes or becomes incomplete), with tool calls
-to be answered (``requires_action``), or with the run cancelled or failed. Every transition is
-persisted before its event is published, so a GET never shows an older state than a stream.
+The turn engine streams the model call; this adapter maps its events to the Assistants stream
+(``thread.message.*``, ``thread.run.step.*``) and persists the message and steps. A round ends
+with the answer stored (the run completes or becomes incomplete), with tool calls to be answered
+(``requires_action``), or with the run cancelled or failed. Every transition is persisted before
+its event is published, so a GET never shows an older state than a stream.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-from dataclasses import dataclass, field
 from typing import Any
 
 from assistants.context import Ctx
 from assistants.ids import now
-from assistants.runs import citations
+from assistants.runs.lifecycle import ref, release, run_key, work_of
 from assistants.runs.objects import new_assistant_message, new_step, usage
 from assistants.runs.prompt import build_messages
 from assistants.runs.retrieval_step import file_search_sources
+from assistants.turns import citations
+from assistants.turns.engine import TurnCancelled, run_turn
+from assistants.turns.events import TextDelta, ToolCallDelta, TurnEvent, TurnResult
+from assistants.work.leases import drop_lease
+from assistants.work.service import WorkService
 from inference.base import ChatRequest
 from inference.errors import InferenceError, RateLimited
 from storage.base import Json, Key, Kind, Put
-from storage.errors import VersionConflict
+from storage.errors import StorageError, VersionConflict
 
 logger = logging.getLogger("assistants.runs")
 
@@ -31,34 +36,37 @@ class RunCancelled(Exception):
     """The run was asked to stop."""
 
 
-@dataclass
-class ToolCallDraft:
-    id: str | None = None
-    name: str = ""
-    arguments: str = ""
+async def start_round(ctx: Ctx, run: Json) -> None:
+    """Execute the next round of ``run`` (status queued, its lease just written) in this process."""
+    work = work_of(ctx)
+    key = run_key(ctx.tenant, run["thread_id"], run["id"])
 
+    async def execute(cancel: asyncio.Event) -> None:
+        await RunRound(ctx, run["id"], run["thread_id"], work, cancel).execute()
 
-@dataclass
-class RoundOutput:
-    text: str = ""
-    tool_calls: dict[int, ToolCallDraft] = field(default_factory=dict)
-    finish_reason: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    async def cancel_written() -> bool:
+        stored = await ctx.store.docs.get(key)
+        return stored is None or stored.doc["status"] == "cancelling"
+
+    work.start(ctx.store, ref(ctx.tenant, run), execute, cancel_written)
 
 
 class RunRound:
-    def __init__(self, ctx: Ctx, run_id: str, thread_id: str, hooks: Any) -> None:
+    def __init__(
+        self, ctx: Ctx, run_id: str, thread_id: str, work: WorkService, cancel: asyncio.Event
+    ) -> None:
         self.ctx = ctx
         self.run_id = run_id
         self.thread_id = thread_id
-        self.hooks = hooks  # the RunManager: publish(), cancel_requested(), finished()
+        self.work = work
+        self.cancel = cancel
         self.run: Json = {}
         self.version = 0
         self.message: Json | None = None
         self.message_step: Json | None = None
         self.tool_step: Json | None = None
         self.sources: list[citations.Source] = []
+        self.text: list[str] = []
 
     # persistence -------------------------------------------------------------------------------
 
@@ -66,7 +74,9 @@ class RunRound:
         return Key(self.ctx.tenant, kind, parent, object_id)
 
     async def _load(self) -> None:
-        stored = await self.ctx.store.docs.get(self._key(Kind.RUN, self.thread_id, self.run_id))
+        stored = await self.ctx.store.docs.get(
+            run_key(self.ctx.tenant, self.thread_id, self.run_id)
+        )
         if stored is None:
             raise RunCancelled()
         self.run, self.version = dict(stored.doc), stored.version
@@ -77,7 +87,7 @@ class RunRound:
             updated = {**self.run, **changes}
             try:
                 self.version = await self.ctx.store.docs.put(
-                    self._key(Kind.RUN, self.thread_id, self.run_id),
+                    run_key(self.ctx.tenant, self.thread_id, self.run_id),
                     updated,
                     expected_version=self.version,
                 )
@@ -95,8 +105,8 @@ class RunRound:
             [Put(self._key(kind, parent, doc["id"]), doc) for kind, parent, doc in docs]
         )
 
-    def _emit(self, name: str, data: Any) -> None:
-        self.hooks.publish(self.run_id, name, data)
+    def publish(self, name: str, data: Any) -> None:
+        self.work.events.publish(self.run_id, name, data)
 
     # the round ---------------------------------------------------------------------------------
 
@@ -107,22 +117,22 @@ class RunRound:
         try:
             first_round = self.run["started_at"] is None
             await self._save_run(status="in_progress", started_at=self.run["started_at"] or now())
-            self._emit("thread.run.in_progress", self.run)
+            self.publish("thread.run.in_progress", self.run)
             await self._round(first_round)
-        except RunCancelled:
+        except (RunCancelled, TurnCancelled):
             await self._cancelled()
         except InferenceError as exc:
             code = "rate_limit_exceeded" if isinstance(exc, RateLimited) else "server_error"
-            await self._failed(code, str(exc), exc)
+            await self._failed(code, str(exc))
         except asyncio.CancelledError:
             # The process is shutting down: leave the run to the lease sweeper of another worker.
             raise
-        except Exception as exc:
+        except Exception:
             logger.exception("run %s failed", self.run_id)
-            await self._failed("server_error", "The server had an error while running.", exc)
+            await self._failed("server_error", "The server had an error while running.")
 
     async def _round(self, first_round: bool) -> None:
-        self.sources = await file_search_sources(self.ctx, self.run, self)
+        self.sources = await file_search_sources(self.ctx, self.run, self.publish)
         messages, _ = await build_messages(
             self.ctx.store,
             self.ctx.tenant,
@@ -130,9 +140,10 @@ class RunRound:
             citations.sources_block(self.sources),
             first_round=first_round,
         )
-        request = self._request(messages)
-        output = await self._stream(request)
-        await self._finish(output)
+        result = await run_turn(
+            self.ctx.inference, self.ctx.options, self._request(messages), self, self.cancel
+        )
+        await self._finish(result)
 
     def _request(self, messages: list[dict[str, Any]]) -> ChatRequest:
         run = self.run
@@ -157,38 +168,15 @@ class RunRound:
             stream_options={"include_usage": True},
         )
 
-    async def _stream(self, request: ChatRequest) -> RoundOutput:
-        output = RoundOutput()
-        stream = self.ctx.inference.chat_stream(request, self.ctx.options)
-        consume = asyncio.ensure_future(self._consume(stream, output))
-        cancelled = asyncio.ensure_future(self.hooks.cancel_requested(self.run_id))
-        try:
-            done, _ = await asyncio.wait({consume, cancelled}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            cancelled.cancel()
-        if consume not in done:
-            consume.cancel()
-            await asyncio.gather(consume, return_exceptions=True)
-            await stream.aclose()  # the provider connection is released now, not at GC
-            raise RunCancelled()
-        consume.result()
-        return output
+    # the turn's events -------------------------------------------------------------------------
 
-    async def _consume(self, stream: Any, output: RoundOutput) -> None:
-        async for chunk in stream:
-            if chunk.get("usage"):
-                output.prompt_tokens = chunk["usage"].get("prompt_tokens") or 0
-                output.completion_tokens = chunk["usage"].get("completion_tokens") or 0
-            for choice in chunk.get("choices") or []:
-                delta = choice.get("delta") or {}
-                if delta.get("content"):
-                    await self._text_delta(delta["content"], output)
-                for call in delta.get("tool_calls") or []:
-                    await self._tool_delta(call, output)
-                if choice.get("finish_reason"):
-                    output.finish_reason = choice["finish_reason"]
+    async def emit(self, event: TurnEvent) -> None:
+        if isinstance(event, TextDelta):
+            await self._text_delta(event.text)
+        elif isinstance(event, ToolCallDelta):
+            await self._tool_delta(event)
 
-    async def _text_delta(self, piece: str, output: RoundOutput) -> None:
+    async def _text_delta(self, piece: str) -> None:
         if self.message is None:
             self.message = new_assistant_message(self.run)
             self.message_step = new_step(
@@ -203,12 +191,12 @@ class RunRound:
                 (Kind.MESSAGE, self.thread_id, self.message),
                 (Kind.RUN_STEP, self.run_id, self.message_step),
             )
-            self._emit("thread.run.step.created", self.message_step)
-            self._emit("thread.run.step.in_progress", self.message_step)
-            self._emit("thread.message.created", self.message)
-            self._emit("thread.message.in_progress", self.message)
-        output.text += piece
-        self._emit(
+            self.publish("thread.run.step.created", self.message_step)
+            self.publish("thread.run.step.in_progress", self.message_step)
+            self.publish("thread.message.created", self.message)
+            self.publish("thread.message.in_progress", self.message)
+        self.text.append(piece)
+        self.publish(
             "thread.message.delta",
             {
                 "id": self.message["id"],
@@ -217,28 +205,23 @@ class RunRound:
             },
         )
 
-    async def _tool_delta(self, call: dict[str, Any], output: RoundOutput) -> None:
+    async def _tool_delta(self, delta: ToolCallDelta) -> None:
         if self.tool_step is None:
             self.tool_step = new_step(
                 self.run, "tool_calls", {"type": "tool_calls", "tool_calls": []}
             )
             await self._put((Kind.RUN_STEP, self.run_id, self.tool_step))
-            self._emit("thread.run.step.created", self.tool_step)
-            self._emit("thread.run.step.in_progress", self.tool_step)
-        index = int(call.get("index") or 0)
-        draft = output.tool_calls.setdefault(index, ToolCallDraft())
-        function = call.get("function") or {}
-        if call.get("id") and not draft.id:
-            draft.id = call["id"]
-        draft.name += function.get("name") or ""
-        draft.arguments += function.get("arguments") or ""
-        piece: dict[str, Any] = {"index": index, "type": "function"}
-        if call.get("id"):
-            piece["id"] = call["id"]
-        piece["function"] = {
-            key: function[key] for key in ("name", "arguments") if function.get(key) is not None
-        }
-        self._emit(
+            self.publish("thread.run.step.created", self.tool_step)
+            self.publish("thread.run.step.in_progress", self.tool_step)
+        piece: dict[str, Any] = {"index": delta.index, "type": "function"}
+        if delta.call_id:
+            piece["id"] = delta.call_id
+        function: dict[str, str] = {}
+        if delta.name:
+            function["name"] = delta.name
+        function["arguments"] = delta.arguments
+        piece["function"] = function
+        self.publish(
             "thread.run.step.delta",
             {
                 "id": self.tool_step["id"],
@@ -247,18 +230,20 @@ class RunRound:
             },
         )
 
-    async def _finish(self, output: RoundOutput) -> None:
+    # endings -----------------------------------------------------------------------------------
+
+    async def _finish(self, result: TurnResult) -> None:
         total = self.run.get("usage") or usage(0, 0)
         run_usage = usage(
-            total["prompt_tokens"] + output.prompt_tokens,
-            total["completion_tokens"] + output.completion_tokens,
+            total["prompt_tokens"] + result.usage.prompt,
+            total["completion_tokens"] + result.usage.completion,
         )
-        round_usage = usage(output.prompt_tokens, output.completion_tokens)
-        truncated = output.finish_reason == "length"
+        round_usage = usage(result.usage.prompt, result.usage.completion)
+        truncated = result.truncated
         if self.message is not None:
-            await self._complete_message(output.text, truncated, round_usage)
-        if output.tool_calls and not truncated:
-            await self._require_action(output, run_usage)
+            await self._complete_message(result.text, truncated, round_usage)
+        if result.tool_calls and not truncated:
+            await self._require_action(result, run_usage)
             return
         if truncated:
             await self._save_run(
@@ -267,11 +252,11 @@ class RunRound:
                 completed_at=None,
                 usage=run_usage,
             )
-            self._emit("thread.run.incomplete", self.run)
+            self.publish("thread.run.incomplete", self.run)
         else:
             await self._save_run(status="completed", completed_at=now(), usage=run_usage)
-            self._emit("thread.run.completed", self.run)
-        await self.hooks.finished(self.ctx, self.run)
+            self.publish("thread.run.completed", self.run)
+        await release(self.ctx.store, self.ctx.tenant, self.run)
 
     async def _complete_message(self, text: str, truncated: bool, round_usage: Json) -> None:
         assert self.message is not None and self.message_step is not None
@@ -279,7 +264,7 @@ class RunRound:
         finished_at = now()
         self.message = {
             **self.message,
-            "content": [{"type": "text", "text": {"value": text, "annotations": found}}],
+            "content": [citations.text_content(text, found)],
             "status": "incomplete" if truncated else "completed",
             "incomplete_details": {"reason": "max_tokens"} if truncated else None,
             "completed_at": None if truncated else finished_at,
@@ -296,7 +281,8 @@ class RunRound:
             (Kind.RUN_STEP, self.run_id, self.message_step),
         )
         if found:
-            self._emit(
+            annotated = [{**a, "index": i} for i, a in enumerate(found)]
+            self.publish(
                 "thread.message.delta",
                 {
                     "id": self.message["id"],
@@ -306,53 +292,40 @@ class RunRound:
                             {
                                 "index": 0,
                                 "type": "text",
-                                "text": {
-                                    "value": "",
-                                    "annotations": [{**a, "index": i} for i, a in enumerate(found)],
-                                },
+                                "text": {"value": "", "annotations": annotated},
                             }
                         ]
                     },
                 },
             )
-        self._emit(
+        self.publish(
             "thread.message.incomplete" if truncated else "thread.message.completed", self.message
         )
-        self._emit("thread.run.step.completed", self.message_step)
+        self.publish("thread.run.step.completed", self.message_step)
 
-    async def _require_action(self, output: RoundOutput, run_usage: Json) -> None:
+    async def _require_action(self, result: TurnResult, run_usage: Json) -> None:
         assert self.tool_step is not None
-        seen: set[str] = set()
-        calls = []
-        for index in sorted(output.tool_calls):
-            draft = output.tool_calls[index]
-            call_id = draft.id if draft.id and draft.id not in seen else None
-            call_id = call_id or f"call_{secrets.token_hex(12)}"
-            seen.add(call_id)
-            arguments = draft.arguments or "{}"
-            calls.append(
-                {
-                    "id": call_id,
-                    "type": "function",
-                    "function": {"name": draft.name, "arguments": arguments, "output": None},
-                }
-            )
+        calls = [
+            {
+                "id": call.call_id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments, "output": None},
+            }
+            for call in result.tool_calls
+        ]
         self.tool_step = {
             **self.tool_step,
             "step_details": {"type": "tool_calls", "tool_calls": calls},
-            "usage": usage(output.prompt_tokens, output.completion_tokens),
+            "usage": usage(result.usage.prompt, result.usage.completion),
         }
         await self._put((Kind.RUN_STEP, self.run_id, self.tool_step))
         required = [
             {
-                "id": c["id"],
+                "id": call.call_id,
                 "type": "function",
-                "function": {
-                    "name": c["function"]["name"],
-                    "arguments": c["function"]["arguments"],
-                },
+                "function": {"name": call.name, "arguments": call.arguments},
             }
-            for c in calls
+            for call in result.tool_calls
         ]
         await self._save_run(
             status="requires_action",
@@ -362,10 +335,12 @@ class RunRound:
             },
             usage=run_usage,
         )
-        self._emit("thread.run.requires_action", self.run)
-        await self.hooks.paused(self.ctx, self.run)
-
-    # endings -----------------------------------------------------------------------------------
+        self.publish("thread.run.requires_action", self.run)
+        # The run waits for tool outputs: no lease while nothing executes it.
+        try:
+            await drop_lease(self.ctx.store, self.ctx.tenant, self.run_id)
+        except StorageError:
+            logger.warning("run %s: lease not dropped", self.run_id)
 
     async def _close_open_parts(self, status: str, error: Json | None = None) -> None:
         stamp = now()
@@ -374,18 +349,27 @@ class RunRound:
             if step is not None and step["status"] == "in_progress":
                 closed = {**step, "status": status, stamp_field: stamp, "last_error": error}
                 await self._put((Kind.RUN_STEP, self.run_id, closed))
-                self._emit(f"thread.run.step.{status}", closed)
+                self.publish(f"thread.run.step.{status}", closed)
         if self.message is not None and self.message["status"] == "in_progress":
-            self.message = {**self.message, "status": "incomplete", "incomplete_at": stamp}
+            # The message keeps what was streamed and says why it ended, as OpenAI's does.
+            text = "".join(self.text)
+            self.message = {
+                **self.message,
+                "status": "incomplete",
+                "incomplete_at": stamp,
+                "incomplete_details": {"reason": f"run_{status}"},
+                "content": [citations.text_content(text, [])] if text else [],
+            }
             await self._put((Kind.MESSAGE, self.thread_id, self.message))
+            self.publish("thread.message.incomplete", self.message)
 
     async def _cancelled(self) -> None:
         await self._close_open_parts("cancelled")
         await self._save_run(status="cancelled", cancelled_at=now(), required_action=None)
-        self._emit("thread.run.cancelled", self.run)
-        await self.hooks.finished(self.ctx, self.run)
+        self.publish("thread.run.cancelled", self.run)
+        await release(self.ctx.store, self.ctx.tenant, self.run)
 
-    async def _failed(self, code: str, message: str, exc: BaseException) -> None:
+    async def _failed(self, code: str, message: str) -> None:
         error = {"code": code, "message": message}
         try:
             await self._close_open_parts("failed", error)
@@ -393,7 +377,6 @@ class RunRound:
         except RunCancelled:
             await self._cancelled()
             return
-        self._emit("thread.run.failed", self.run)
-        envelope = {"message": message, "type": "server_error", "param": None, "code": code}
-        self._emit("error", {"error": envelope})
-        await self.hooks.finished(self.ctx, self.run)
+        # No `error` event after it: the SDKs raise on one, and this terminal event says it all.
+        self.publish("thread.run.failed", self.run)
+        await release(self.ctx.store, self.ctx.tenant, self.run)

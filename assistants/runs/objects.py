@@ -7,6 +7,7 @@ from typing import Any
 from assistants.ids import new_id, now
 from storage.base import Json
 
+INCLUDE_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
 RUN_EXPIRY_SECONDS = 600
 ACTIVE = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
 TERMINAL = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
@@ -108,3 +109,22 @@ def usage(prompt: int, completion: int) -> Json:
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+
+
+def present_step(step: dict[str, Any], include: list[str] | None) -> dict[str, Any]:
+    """Search result contents appear only when the request includes them, as with OpenAI."""
+    if include and INCLUDE_CONTENT in include:
+        return step
+    details = step["step_details"]
+    if details["type"] != "tool_calls":
+        return step
+    calls = []
+    for call in details["tool_calls"]:
+        if call["type"] == "file_search" and call["file_search"].get("results"):
+            results = [
+                {k: v for k, v in r.items() if k != "content"}
+                for r in call["file_search"]["results"]
+            ]
+            call = {**call, "file_search": {**call["file_search"], "results": results}}
+        calls.append(call)
+    return {**step, "step_details": {"type": "tool_calls", "tool_calls": calls}}

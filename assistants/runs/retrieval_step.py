@@ -8,15 +8,17 @@ Later rounds of the same run (after tool outputs) reuse the recorded results.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from assistants.context import Ctx
 from assistants.ids import now
 from assistants.resources.message_content import plain_text
 from assistants.resources.tools import vector_store_ids
-from assistants.runs.citations import Source
-from assistants.runs.objects import new_step
+from assistants.retrieval import search
+from assistants.runs.objects import new_step, present_step
 from assistants.runs.prompt import all_children
+from assistants.turns.citations import Source
 from storage.base import Json, Key, Kind
 
 DEFAULT_RESULTS = 20
@@ -50,7 +52,9 @@ async def _store_ids(ctx: Ctx, run: Json) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-async def file_search_sources(ctx: Ctx, run: Json, round_: Any) -> list[Source]:
+async def file_search_sources(
+    ctx: Ctx, run: Json, publish: Callable[[str, Any], None]
+) -> list[Source]:
     tool = _file_search_tool(run)
     if tool is None:
         return []
@@ -68,8 +72,26 @@ async def file_search_sources(ctx: Ctx, run: Json, round_: Any) -> list[Source]:
         return []
     options = tool.get("file_search") or {}
     ranking = options.get("ranking_options") or {"ranker": "auto", "score_threshold": 0.0}
-    from assistants.retrieval import search
-
+    call_id = f"call_{secrets.token_hex(12)}"
+    ranking_shown = {
+        "ranker": ranking.get("ranker", "auto"),
+        "score_threshold": ranking.get("score_threshold", 0.0),
+    }
+    step = new_step(run, "tool_calls", {"type": "tool_calls", "tool_calls": []})
+    key = Key(ctx.tenant, Kind.RUN_STEP, run["id"], step["id"])
+    await ctx.store.docs.put(key, step)
+    # Streamed as OpenAI does: the step in progress, the call announced in a delta, then done.
+    publish("thread.run.step.created", step)
+    publish("thread.run.step.in_progress", step)
+    announced = {"index": 0, "id": call_id, "type": "file_search", "file_search": {}}
+    publish(
+        "thread.run.step.delta",
+        {
+            "id": step["id"],
+            "object": "thread.run.step.delta",
+            "delta": {"step_details": {"type": "tool_calls", "tool_calls": [announced]}},
+        },
+    )
     results = await search(
         ctx,
         store_ids,
@@ -79,37 +101,28 @@ async def file_search_sources(ctx: Ctx, run: Json, round_: Any) -> list[Source]:
         ranking_options=ranking,
         strict=False,
     )
-    step = new_step(
-        run,
-        "tool_calls",
-        {
-            "type": "tool_calls",
-            "tool_calls": [
+    call = {
+        "id": call_id,
+        "type": "file_search",
+        "file_search": {
+            "ranking_options": ranking_shown,
+            "results": [
                 {
-                    "id": f"call_{secrets.token_hex(12)}",
-                    "type": "file_search",
-                    "file_search": {
-                        "ranking_options": {
-                            "ranker": ranking.get("ranker", "auto"),
-                            "score_threshold": ranking.get("score_threshold", 0.0),
-                        },
-                        "results": [
-                            {
-                                "file_id": r.file_id,
-                                "file_name": r.filename,
-                                "score": r.score,
-                                "content": [{"type": "text", "text": c} for c in r.texts],
-                            }
-                            for r in results
-                        ],
-                    },
+                    "file_id": r.file_id,
+                    "file_name": r.filename,
+                    "score": r.score,
+                    "content": [{"type": "text", "text": c} for c in r.texts],
                 }
+                for r in results
             ],
         },
-    )
-    step["status"] = "completed"
-    step["completed_at"] = now()
-    await ctx.store.docs.put(Key(ctx.tenant, Kind.RUN_STEP, run["id"], step["id"]), step)
-    round_._emit("thread.run.step.created", step)
-    round_._emit("thread.run.step.completed", step)
+    }
+    step = {
+        **step,
+        "status": "completed",
+        "completed_at": now(),
+        "step_details": {"type": "tool_calls", "tool_calls": [call]},
+    }
+    await ctx.store.docs.put(key, step)
+    publish("thread.run.step.completed", present_step(step, None))
     return _sources_from_step(step)

@@ -14,23 +14,26 @@ from assistants.resources.lookups import fetch
 from assistants.resources.messages import message_key, new_message
 from assistants.resources.threads import build_thread, store_thread
 from assistants.resources.tools import checked_sampling, checked_tools
-from assistants.runs.manager import (
-    RunManager,
+from assistants.runs.executor import start_round
+from assistants.runs.lifecycle import (
     lock_key,
-    register,
-    renew_lease,
+    registration,
+    release,
     settle_if_dead,
+    work_of,
 )
-from assistants.runs.objects import ACTIVE, new_run
+from assistants.runs.objects import ACTIVE, new_run, present_step
+from assistants.runs.prompt import all_children
+from assistants.work.leases import renew
+from assistants.work.service import WorkService
 from storage.base import Key, Kind, Put
 from storage.errors import VersionConflict
 
-INCLUDE_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
 MAX_ADDITIONAL_MESSAGES = 32
 
 
-def manager_of(ctx: Ctx) -> RunManager:
-    return ctx.services["runs"]
+def work(ctx: Ctx) -> WorkService:
+    return work_of(ctx)
 
 
 def run_key(ctx: Ctx, thread_id: str, run_id: str) -> Key:
@@ -83,17 +86,17 @@ async def _launch(
     ctx: Ctx, run: dict[str, Any], extra: list[Any], stream: bool, thread: dict | None = None
 ) -> Any:
     """Store the run (with ``extra`` writes), start it, and return its event queue if streamed."""
-    manager = manager_of(ctx)
+    service = work(ctx)
     ops = [Put(run_key(ctx, run["thread_id"], run["id"]), run), *extra]
-    ops += await register(ctx.store, ctx.tenant, run, manager.lease_seconds)
+    ops += registration(ctx.tenant, run, service.lease_seconds)
     await ctx.store.docs.write(ops)
-    queue = manager.events.subscribe(run["id"]) if stream else None
+    queue = service.events.subscribe(run["id"]) if stream else None
     if queue is not None:
         if thread is not None:
-            manager.publish(run["id"], "thread.created", thread)
-        manager.publish(run["id"], "thread.run.created", run)
-        manager.publish(run["id"], "thread.run.queued", run)
-    await manager.start(ctx, run)
+            service.events.publish(run["id"], "thread.created", thread)
+        service.events.publish(run["id"], "thread.run.created", run)
+        service.events.publish(run["id"], "thread.run.queued", run)
+    await start_round(ctx, run)
     return queue
 
 
@@ -130,7 +133,7 @@ async def create_thread_and_run(ctx: Ctx, body: dict[str, Any]) -> tuple[dict, A
 async def get_run(ctx: Ctx, thread_id: str, run_id: str) -> dict[str, Any]:
     await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
     stored = await fetch(ctx.store, ctx.tenant, Kind.RUN, run_id, thread_id)
-    if stored.doc["status"] in ACTIVE and run_id not in manager_of(ctx).running:
+    if stored.doc["status"] in ACTIVE and not work(ctx).executing(run_id):
         return await settle_if_dead(ctx.store, ctx.tenant, stored.doc, stored.version)
     return stored.doc
 
@@ -160,7 +163,7 @@ async def modify_run(ctx: Ctx, thread_id: str, run_id: str, body: dict[str, Any]
 
 async def cancel_run(ctx: Ctx, thread_id: str, run_id: str) -> dict[str, Any]:
     await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
-    manager = manager_of(ctx)
+    service = work(ctx)
     for _ in range(5):
         stored = await fetch(ctx.store, ctx.tenant, Kind.RUN, run_id, thread_id)
         run = stored.doc
@@ -183,9 +186,9 @@ async def cancel_run(ctx: Ctx, thread_id: str, run_id: str) -> dict[str, Any]:
         except VersionConflict:
             continue
         if executing:
-            manager.request_cancel(run_id)
+            service.request_cancel(run_id)
         else:
-            await manager.finished(ctx, updated)
+            await release(ctx.store, ctx.tenant, updated)
         return updated
     raise ConflictError("The run changed while it was being cancelled; retry.")
 
@@ -230,8 +233,8 @@ async def submit_tool_outputs(
         "step_details": {"type": "tool_calls", "tool_calls": calls},
     }
     queued = {**run, "status": "queued", "required_action": None}
-    manager = manager_of(ctx)
-    await renew_lease(ctx.store, ctx.tenant, run_id, manager.lease_seconds)
+    service = work(ctx)
+    await renew(ctx.store, ctx.tenant, run_id, service.lease_seconds)
     try:
         await ctx.store.docs.put(
             run_key(ctx, thread_id, run_id), queued, expected_version=stored.version
@@ -239,41 +242,20 @@ async def submit_tool_outputs(
     except VersionConflict:
         raise ConflictError("The run changed while tool outputs were submitted; retry.") from None
     await ctx.store.docs.put(Key(ctx.tenant, Kind.RUN_STEP, run_id, step["id"]), step)
-    queue = manager.events.subscribe(run_id) if body.get("stream") else None
+    queue = service.events.subscribe(run_id) if body.get("stream") else None
     if queue is not None:
-        manager.publish(run_id, "thread.run.step.completed", step)
-        manager.publish(run_id, "thread.run.queued", queued)
-    await manager.start(ctx, queued)
+        service.events.publish(run_id, "thread.run.step.completed", step)
+        service.events.publish(run_id, "thread.run.queued", queued)
+    await start_round(ctx, queued)
     return queued, queue
 
 
 async def _tool_step(ctx: Ctx, run: dict[str, Any], call_ids: list[str]) -> dict[str, Any]:
-    from assistants.runs.prompt import all_children
-
     for step in reversed(await all_children(ctx.store, ctx.tenant, Kind.RUN_STEP, run["id"])):
         calls = step["step_details"].get("tool_calls") or []
         if step["status"] == "in_progress" and {c["id"] for c in calls} >= set(call_ids):
             return step
     raise NotFoundError("The tool call step of this run was not found.")
-
-
-def present_step(step: dict[str, Any], include: list[str] | None) -> dict[str, Any]:
-    """Search result contents appear only when the request includes them, as with OpenAI."""
-    if include and INCLUDE_CONTENT in include:
-        return step
-    details = step["step_details"]
-    if details["type"] != "tool_calls":
-        return step
-    calls = []
-    for call in details["tool_calls"]:
-        if call["type"] == "file_search" and call["file_search"].get("results"):
-            results = [
-                {k: v for k, v in r.items() if k != "content"}
-                for r in call["file_search"]["results"]
-            ]
-            call = {**call, "file_search": {**call["file_search"], "results": results}}
-        calls.append(call)
-    return {**step, "step_details": {"type": "tool_calls", "tool_calls": calls}}
 
 
 async def list_steps(

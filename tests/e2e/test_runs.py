@@ -240,19 +240,23 @@ def test_provider_failure_fails_the_run(client):
     assert "sk-" not in run.last_error.message
 
 
-def test_provider_failure_streams_an_error_event(client):
+def test_provider_failure_mid_stream_ends_the_run_and_its_message(client):
+    """The handler sees thread.run.failed as the last event and no exception (the SDK raises on
+    an `error` event); the message keeps the streamed text and says why it ended."""
     assistant = client.beta.assistants.create(model="fake-fail-midstream")
     thread = make_thread(client, "one two three four five six")
     names = []
-    with (
-        pytest.raises(openai.APIError),
-        client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream,
-    ):
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
         for event in stream:
             names.append(event.event)
-    assert "thread.run.failed" in names
+    assert names[-1] == "thread.run.failed" and "error" not in names
+    assert "thread.message.incomplete" in names
     runs = client.beta.threads.runs.list(thread.id).data
     assert runs[0].status == "failed" and runs[0].last_error is not None
+    message = client.beta.threads.messages.list(thread.id, limit=1).data[0]
+    assert message.status == "incomplete"
+    assert message.incomplete_details.reason == "run_failed"
+    assert message.content[0].text.value.startswith("Echo: one")
 
 
 def test_second_active_run_is_rejected(client):
