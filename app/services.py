@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from app.state import AppState
+from assistants.responses.executor import KIND as RESPONSE_WORK
+from assistants.responses.lifecycle import ResponseSettler
 from assistants.runs.lifecycle import KIND as RUN_WORK
 from assistants.runs.lifecycle import RunSettler
 from assistants.work.service import SERVICE as WORK
@@ -12,6 +14,7 @@ from assistants.work.service import WorkService
 async def start_services(state: AppState) -> None:
     work = WorkService(lease_seconds=state.settings.run_lease_seconds)
     work.settlers[RUN_WORK] = RunSettler()
+    work.settlers[RESPONSE_WORK] = ResponseSettler()
     state.services[WORK] = work
     provider = state.store_provider
     if provider is not None and not state.settings.store.startswith("astra"):

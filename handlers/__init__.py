@@ -15,6 +15,8 @@ MODULES = (
     "handlers.embeddings",
     "handlers.files",
     "handlers.vector_stores",
+    "handlers.responses",
+    "handlers.conversations",
 )
 
 

@@ -100,3 +100,9 @@ class Inference(Protocol):
     async def list_models(self, options: ProviderOptions) -> list[dict[str, Any]]:
         """OpenAI model objects: configured, the provider's own and LiteLLM's registry."""
         ...
+
+    async def count_tokens(
+        self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None
+    ) -> int:
+        """The prompt tokens of a chat request, counted the way LiteLLM counts for ``model``."""
+        ...

@@ -129,6 +129,22 @@ class LiteLLMEngine:
         provided = await provider_models(options, self.settings.provider_models_timeout)
         return merge_models(configured, provided, self._registry)
 
+    async def count_tokens(
+        self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None
+    ) -> int:
+        litellm = await self._litellm()
+
+        def count() -> int:
+            return int(litellm.token_counter(model=model, messages=messages, tools=tools))
+
+        try:
+            # Tokenizing is CPU work (tiktoken or a Hugging Face tokenizer): off the event loop.
+            return await asyncio.to_thread(count)
+        except Exception as exc:
+            raise BadProviderRequest(
+                f"Cannot count tokens for model '{model}'.", param="model"
+            ) from exc
+
     async def _litellm(self) -> ModuleType:
         if is_loaded():
             return load_litellm()

@@ -18,6 +18,7 @@ STREAMING_OPERATIONS = frozenset(
         "createThreadAndRun",
         "submitToolOuputsToRun",
         "createResponse",
+        "getResponse",  # with stream=true: a background response streamed again
     }
 )
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -132,6 +133,66 @@ def nullable_list_cursors(spec: dict) -> None:
                 cursor["type"] = ["string", "null"]
 
 
+def error_envelopes(spec: dict) -> None:
+    """Errors are OpenAI's envelope ``{"error": {...}}`` (ErrorResponse); a few operations say
+    the bare ``Error`` object, which no OpenAI error body is."""
+    bare = {"$ref": "#/components/schemas/Error"}
+    for _, _, operation in operations(spec):
+        for code, response in operation.get("responses", {}).items():
+            if code.startswith("2"):
+                continue
+            for media in (response.get("content") or {}).values():
+                if media.get("schema") == bare:
+                    media["schema"] = {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+ONE_OF_AS_ANY_OF_PATHS = ("/responses", "/conversations")
+_REF = "#/components/schemas/"
+
+
+def _refs(node: Any) -> Iterator[str]:
+    found: list[str] = []
+    walk(
+        node, lambda item: found.append(item["$ref"]) if isinstance(item.get("$ref"), str) else None
+    )
+    for ref in found:
+        if ref.startswith(_REF):
+            yield ref[len(_REF) :]
+
+
+def _one_of_to_any_of(node: dict) -> None:
+    if "oneOf" in node:
+        node["anyOf"] = node.pop("oneOf")
+        node.pop("discriminator", None)
+
+
+def responses_one_of_as_any_of(spec: dict) -> None:
+    """OpenAI's Responses and Conversations schemas say ``oneOf`` where they mean "any of".
+
+    A plain input message ``{"role": "user", "content": [{"type": "input_text", ...}]}`` is both
+    an EasyInputMessage and an InputMessage item, so ``oneOf`` refuses what OpenAI accepts. Every
+    schema these operations reach (by ``$ref``, transitively) says ``anyOf`` instead.
+    """
+    schemas = spec.get("components", {}).get("schemas", {})
+    pending: list[str] = []
+    for path, _, operation in operations(spec):
+        if path.startswith(ONE_OF_AS_ANY_OF_PATHS):
+            walk(operation, _one_of_to_any_of)
+            pending += _refs(operation)
+            # JSON only, as the SDKs send (Connexion logs a warning per request otherwise).
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                content.pop("application/x-www-form-urlencoded", None)
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        walk(schemas[name], _one_of_to_any_of)
+        pending += _refs(schemas[name])
+
+
 ALL_FIXES: tuple[Callable[[dict], None], ...] = (
     drop_code_samples,
     nullable_to_null_branches,
@@ -139,6 +200,8 @@ ALL_FIXES: tuple[Callable[[dict], None], ...] = (
     parameter_bounds_for_draft4,
     event_stream_responses,
     nullable_list_cursors,
+    responses_one_of_as_any_of,
+    error_envelopes,
 )
 
 

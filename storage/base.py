@@ -36,6 +36,10 @@ class Kind(StrEnum):
     VECTOR_STORE = "vector_store"  # parent ""
     VECTOR_STORE_FILE = "vector_store_file"  # parent vector store id
     FILE_BATCH = "file_batch"  # parent vector store id
+    RESPONSE = "response"  # parent ""
+    INPUT_ITEM = "input_item"  # parent response id: the input items of one response
+    CONVERSATION = "conversation"  # parent ""
+    CONVERSATION_ITEM = "conversation_item"  # parent conversation id (or thread id)
     SYSTEM = "system"  # bookkeeping (run leases, ingestion jobs); parent names the list
 
 

@@ -40,6 +40,11 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     settings = Settings(store=url, workers=1, max_upload_bytes=8 * 1024 * 1024)
     server = LiveServer(settings).start()
     server.backend = backend  # type: ignore[attr-defined]
+    # The server warms LiteLLM in a thread of this process; wait for it here, so that no test's
+    # client timeout includes a seconds-long import on a busy machine.
+    from inference.loader import load_litellm
+
+    load_litellm()
     yield server
     server.stop()
 

@@ -15,6 +15,10 @@ NAMES = {
     Kind.VECTOR_STORE: "vector store",
     Kind.VECTOR_STORE_FILE: "vector store file",
     Kind.FILE_BATCH: "vector store file batch",
+    Kind.RESPONSE: "response",
+    Kind.INPUT_ITEM: "input item",
+    Kind.CONVERSATION: "conversation",
+    Kind.CONVERSATION_ITEM: "conversation item",
 }
 
 

@@ -93,6 +93,7 @@ async def delete_thread(ctx: Ctx, thread_id: str) -> Json:
         Delete(thread_key(ctx, thread_id)),
         DeleteChildren(ctx.tenant, Kind.MESSAGE, thread_id),
         DeleteChildren(ctx.tenant, Kind.RUN, thread_id),
+        DeleteChildren(ctx.tenant, Kind.CONVERSATION_ITEM, thread_id),  # read as a conversation
     ]
     ops += [
         DeleteChildren(ctx.tenant, Kind.RUN_STEP, run_id)

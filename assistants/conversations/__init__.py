@@ -1,0 +1,1 @@
+"""The Conversations API: conversations and their items; an Assistants thread is one too."""

@@ -1,0 +1,1 @@
+"""The Responses API: responses as an adapter over the turn engine, items as their history."""

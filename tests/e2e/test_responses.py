@@ -1,0 +1,407 @@
+"""The Responses API through the unmodified openai SDK, sync and async, on both backends."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import openai
+import pytest
+from pydantic import BaseModel
+
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}
+CLOCK = {
+    "type": "function",
+    "name": "get_time",
+    "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}},
+}
+
+
+def word() -> str:
+    """A word no other test sends, to find this test's requests in the upstream's log."""
+    return "w" + uuid.uuid4().hex[:10]
+
+
+def sent_to_model(upstream, marker: str) -> list[dict]:
+    """The chat messages of the last upstream request that carried ``marker``."""
+    found = upstream.requests.containing(marker)
+    assert found, f"no upstream request carried {marker}"
+    return found[-1].body["messages"]
+
+
+def test_create_retrieve_delete(client, upstream):
+    marker = word()
+    response = client.responses.create(
+        model="gpt-4o-mini", input=f"hello {marker}", instructions="Be brief.", metadata={"k": "v"}
+    )
+    assert response.status == "completed" and response.object == "response"
+    assert response.output_text == f"Echo: hello {marker}"
+    assert response.instructions == "Be brief." and response.metadata == {"k": "v"}
+    assert response.usage.output_tokens > 0
+    assert response.usage.total_tokens == response.usage.input_tokens + response.usage.output_tokens
+    message = response.output[0]
+    assert message.type == "message" and message.role == "assistant"
+    assert message.status == "completed" and message.id.startswith("msg_")
+    assert sent_to_model(upstream, marker)[0] == {"role": "system", "content": "Be brief."}
+    again = client.responses.retrieve(response.id)
+    assert again.output_text == response.output_text and again.status == "completed"
+    assert client.responses.delete(response.id) is None
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(response.id)
+
+
+def test_input_items_in_every_accepted_shape(client):
+    """The plain message shape matches two branches of the spec's oneOf; OpenAI accepts it."""
+    response = client.responses.create(
+        model="gpt-4o-mini",
+        input=[
+            {"role": "developer", "content": "Answer in English."},
+            {"role": "user", "content": [{"type": "input_text", "text": "first part"}]},
+            {"type": "message", "role": "assistant", "content": "noted"},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "go"}]},
+        ],
+    )
+    assert response.output_text == "Echo: go"
+    items = client.responses.input_items.list(response.id, order="asc").data
+    assert [(i.type, i.role) for i in items] == [
+        ("message", "developer"),
+        ("message", "user"),
+        ("message", "assistant"),
+        ("message", "user"),
+    ]
+    assert items[1].content[0].type == "input_text" and items[1].content[0].text == "first part"
+    assert items[2].content[0].type == "output_text"
+
+
+def test_unsupported_tool_and_item_are_refused(client):
+    with pytest.raises(openai.BadRequestError) as error:
+        client.responses.create(
+            model="gpt-4o-mini", input="x", tools=[{"type": "web_search_preview"}]
+        )
+    assert error.value.body["param"] == "tools[0].type"
+    with pytest.raises(openai.BadRequestError) as error:
+        client.responses.create(
+            model="gpt-4o-mini",
+            input=[{"type": "function_call_output", "call_id": "call_nowhere", "output": "1"}],
+        )
+    assert "call_nowhere" in error.value.message
+
+
+def test_stream_events_in_order_with_sequence_numbers(client):
+    with client.responses.stream(model="gpt-4o-mini", input="one two three") as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    names = [e.type for e in events]
+    assert names[:4] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+    ]
+    assert names[-4:] == [
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+    assert len(deltas) >= 3 and "".join(deltas) == "Echo: one two three"
+    assert final.output_text == "Echo: one two three" and final.status == "completed"
+    stored = client.responses.retrieve(final.id)
+    assert stored.output_text == final.output_text
+
+
+async def test_async_client_create_and_stream(aclient):
+    response = await aclient.responses.create(model="gpt-4o-mini", input="async hello")
+    assert response.output_text == "Echo: async hello"
+    stream = await aclient.responses.create(model="gpt-4o-mini", input="async stream", stream=True)
+    names = [event.type async for event in stream]
+    assert names[0] == "response.created" and names[-1] == "response.completed"
+
+
+def test_previous_response_id_carries_items_not_instructions(client, upstream):
+    first_marker, second_marker = word(), word()
+    first = client.responses.create(
+        model="gpt-4o-mini", input=f"remember {first_marker}", instructions="First rules."
+    )
+    second = client.responses.create(
+        model="gpt-4o-mini",
+        input=f"and {second_marker}",
+        previous_response_id=first.id,
+        instructions="Second rules.",
+    )
+    assert second.previous_response_id == first.id
+    sent = sent_to_model(upstream, second_marker)
+    assert sent == [
+        {"role": "system", "content": "Second rules."},
+        {"role": "user", "content": f"remember {first_marker}"},
+        {"role": "assistant", "content": f"Echo: remember {first_marker}"},
+        {"role": "user", "content": f"and {second_marker}"},
+    ]
+    assert [i.type for i in client.responses.input_items.list(second.id)] == ["message"]
+    with pytest.raises(openai.NotFoundError):
+        client.responses.create(model="gpt-4o-mini", input="x", previous_response_id="resp_nope")
+
+
+def test_two_rounds_of_parallel_function_calls(client, upstream):
+    first = client.responses.create(
+        model="gpt-4o-mini",
+        input="call get_weather and get_time city=Paris",
+        tools=[WEATHER, CLOCK],
+    )
+    calls = [item for item in first.output if item.type == "function_call"]
+    assert [c.name for c in calls] == ["get_weather", "get_time"]
+    assert len({c.call_id for c in calls}) == 2 and all(c.id.startswith("fc_") for c in calls)
+    assert json.loads(calls[0].arguments) == {"city": "Paris"}
+    second = client.responses.create(
+        model="gpt-4o-mini",
+        previous_response_id=first.id,
+        tools=[WEATHER, CLOCK],
+        input=[
+            {
+                "type": "function_call_output",
+                "call_id": calls[0].call_id,
+                "output": "call get_time",
+            },
+            {"type": "function_call_output", "call_id": calls[1].call_id, "output": "noon"},
+        ],
+    )
+    again = [item for item in second.output if item.type == "function_call"]
+    assert [c.name for c in again] == ["get_time"]
+    third = client.responses.create(
+        model="gpt-4o-mini",
+        previous_response_id=second.id,
+        tools=[WEATHER, CLOCK],
+        input=[{"type": "function_call_output", "call_id": again[0].call_id, "output": "13:00"}],
+    )
+    assert third.output_text == "Tool outputs: 13:00"
+    sent = upstream.requests.containing("13:00")[-1].body["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "tool", "tool", "assistant", "tool"]
+    assert [c["id"] for c in sent[1]["tool_calls"]] == [c.call_id for c in calls]
+
+
+def test_streamed_function_call_arguments(client):
+    with client.responses.stream(
+        model="gpt-4o-mini", input="call get_weather city=Oslo", tools=[WEATHER]
+    ) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    names = [e.type for e in events]
+    assert "response.function_call_arguments.delta" in names
+    done = [e for e in events if e.type == "response.function_call_arguments.done"]
+    assert len(done) == 1 and json.loads(done[0].arguments) == {"city": "Oslo"}
+    assert final.output[0].type == "function_call" and final.output[0].status == "completed"
+
+
+def test_tool_choice_and_allowed_tools(client, upstream):
+    forced = client.responses.create(
+        model="gpt-4o-mini",
+        input="just talk",
+        tools=[WEATHER, CLOCK],
+        tool_choice={"type": "function", "name": "get_time"},
+    )
+    assert [i.name for i in forced.output if i.type == "function_call"] == ["get_time"]
+    marker = word()
+    client.responses.create(
+        model="gpt-4o-mini",
+        input=f"call get_weather {marker}",
+        tools=[WEATHER, CLOCK],
+        tool_choice={
+            "type": "allowed_tools",
+            "mode": "auto",
+            "tools": [{"type": "function", "name": "get_time"}],
+        },
+    )
+    body = upstream.requests.containing(marker)[-1].body
+    assert [t["function"]["name"] for t in body["tools"]] == ["get_time"]
+    none = client.responses.create(
+        model="gpt-4o-mini", input="call get_weather", tools=[WEATHER], tool_choice="none"
+    )
+    assert none.output_text == "Echo: call get_weather"
+
+
+def test_max_output_tokens_makes_it_incomplete(client):
+    response = client.responses.create(
+        model="gpt-4o-mini", input=" ".join(["many"] * 50), max_output_tokens=16
+    )
+    assert response.status == "incomplete"
+    assert response.incomplete_details.reason == "max_output_tokens"
+    assert response.output[0].status == "incomplete"
+    assert len(response.output_text.split()) == 16
+
+
+def test_store_false_is_not_retrievable(client):
+    response = client.responses.create(model="gpt-4o-mini", input="ephemeral", store=False)
+    assert response.output_text == "Echo: ephemeral" and response.store is False
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(response.id)
+
+
+class Weather(BaseModel):
+    city: str
+    degrees: int
+
+
+def test_parse_with_a_pydantic_model(client, upstream):
+    marker = word()
+    parsed = client.responses.parse(
+        model="gpt-4o-mini", input=f"weather {marker}", text_format=Weather
+    )
+    assert isinstance(parsed.output_parsed, Weather)
+    assert parsed.output_parsed.city == f"weather {marker}"
+    sent = upstream.requests.containing(marker)[-1].body
+    assert sent["response_format"]["type"] == "json_schema"
+    assert sent["response_format"]["json_schema"]["strict"] is True
+
+
+def test_json_object_format(client):
+    response = client.responses.create(
+        model="gpt-4o-mini", input="as json", text={"format": {"type": "json_object"}}
+    )
+    assert json.loads(response.output_text) == {"echo": "as json"}
+    assert response.text.format.type == "json_object"
+
+
+def test_input_items_pagination(client):
+    response = client.responses.create(
+        model="gpt-4o-mini",
+        input=[{"role": "user", "content": f"part {i}"} for i in range(7)],
+    )
+    page = client.responses.input_items.list(response.id, limit=3, order="asc")
+    assert len(page.data) == 3 and page.has_more
+    texts = [item.content[0].text for item in client.responses.input_items.list(
+        response.id, limit=3, order="asc"
+    )]  # fmt: skip
+    assert texts == [f"part {i}" for i in range(7)]
+    newest = client.responses.input_items.list(response.id, limit=1).data[0]
+    assert newest.content[0].text == "part 6"
+
+
+def test_input_token_count(client):
+    short = client.responses.input_tokens.count(model="gpt-4o-mini", input="hi")
+    long = client.responses.input_tokens.count(
+        model="gpt-4o-mini", input=" ".join(["token"] * 200), instructions="Be brief."
+    )
+    assert short.object == "response.input_tokens"
+    assert 0 < short.input_tokens < long.input_tokens
+    assert long.input_tokens >= 200
+
+
+def test_background_poll(client):
+    response = client.responses.create(
+        model="fake-slow-stream-20", input="background job", background=True
+    )
+    assert response.status == "queued" and response.background is True
+    deadline = time.monotonic() + 20
+    while response.status in ("queued", "in_progress") and time.monotonic() < deadline:
+        time.sleep(0.05)
+        response = client.responses.retrieve(response.id)
+    assert response.status == "completed" and response.output_text == "Echo: background job"
+
+
+def test_background_stream_resumes_from_a_sequence_number(client):
+    stream = client.responses.create(
+        model="fake-slow-stream-20", input="resume me now please", background=True, stream=True
+    )
+    first = []
+    for event in stream:
+        first.append(event)
+        if len(first) == 6:
+            break
+    stream.close()
+    response_id = first[0].response.id
+    assert first[0].response.status == "queued"
+    resumed = list(
+        client.responses.retrieve(
+            response_id, stream=True, starting_after=first[-1].sequence_number
+        )
+    )
+    numbers = [e.sequence_number for e in first + resumed]
+    assert numbers == list(range(len(numbers)))
+    assert resumed[-1].type == "response.completed"
+    text = "".join(e.delta for e in first + resumed if e.type == "response.output_text.delta")
+    assert text == "Echo: resume me now please"
+    replayed = list(client.responses.retrieve(response_id, stream=True, starting_after=2))
+    assert replayed[0].sequence_number == 3 and replayed[-1].type == "response.completed"
+
+
+def test_cancel_background_response(client):
+    response = client.responses.create(
+        model="fake-slow-stream-300", input=" ".join(["slow"] * 60), background=True
+    )
+    cancelled = client.responses.cancel(response.id)
+    assert cancelled.status == "cancelled"
+    assert client.responses.retrieve(response.id).status == "cancelled"
+    plain = client.responses.create(model="gpt-4o-mini", input="done already")
+    with pytest.raises(openai.BadRequestError):
+        client.responses.cancel(plain.id)
+
+
+def test_provider_failure_mid_stream_ends_in_response_failed(client):
+    with client.responses.stream(
+        model="fake-fail-midstream", input="one two three four five six"
+    ) as stream:
+        events = list(stream)
+    assert events[-1].type == "response.failed"
+    failed = events[-1].response
+    assert failed.status == "failed" and failed.error.code == "server_error"
+    assert failed.output[0].content[0].text.startswith("Echo: one")
+    stored = client.responses.retrieve(failed.id)
+    assert stored.status == "failed" and stored.output_text.startswith("Echo: one")
+
+
+def test_provider_error_before_output_is_an_http_error(client):
+    with pytest.raises(openai.AuthenticationError):
+        client.responses.create(model="fake-fail-401", input="hi")
+
+
+def test_other_tenant_sees_nothing(client, other_client):
+    response = client.responses.create(model="gpt-4o-mini", input="mine")
+    conversation = client.conversations.create(items=[{"role": "user", "content": "secret"}])
+    with pytest.raises(openai.NotFoundError):
+        other_client.responses.retrieve(response.id)
+    with pytest.raises(openai.NotFoundError):
+        other_client.responses.input_items.list(response.id)
+    with pytest.raises(openai.NotFoundError):
+        other_client.responses.delete(response.id)
+    with pytest.raises(openai.NotFoundError):
+        other_client.responses.create(
+            model="gpt-4o-mini", input="x", previous_response_id=response.id
+        )
+    with pytest.raises(openai.NotFoundError):
+        other_client.conversations.retrieve(conversation.id)
+    with pytest.raises(openai.NotFoundError):
+        other_client.conversations.items.list(conversation.id)
+    with pytest.raises(openai.NotFoundError):
+        other_client.responses.create(model="gpt-4o-mini", input="x", conversation=conversation.id)
+    assert client.responses.retrieve(response.id).output_text == "Echo: mine"
+
+
+def test_compaction_item_is_accepted_as_input(client, upstream):
+    marker = word()
+    first = client.responses.create(model="gpt-4o-mini", input=f"the code is {marker}")
+    compacted = client.responses.compact(model="gpt-4o-mini", previous_response_id=first.id)
+    assert compacted.object == "response.compaction"
+    item = compacted.output[0]
+    assert item.type == "compaction" and item.encrypted_content
+    follow = word()
+    client.responses.create(
+        model="gpt-4o-mini",
+        input=[item.model_dump(exclude_none=True), {"role": "user", "content": follow}],
+    )
+    sent = sent_to_model(upstream, follow)
+    assert marker in sent[0]["content"] and "Summary" in sent[0]["content"]
+    with pytest.raises(openai.BadRequestError):
+        client.responses.create(
+            model="gpt-4o-mini", input=[{"type": "compaction", "encrypted_content": "forged"}]
+        )
