@@ -80,6 +80,8 @@ def query_values(info: OperationInfo, getlist: Callable[[str], list[str]]) -> di
     values: dict[str, Any] = {}
     for param in info.query:
         raw = getlist(param.name)
+        if not raw and param.is_array:
+            raw = getlist(param.name + "[]")  # the openai SDKs send arrays as name[]=
         if not raw:
             if param.default is not None:
                 values[param.name] = param.default

@@ -173,7 +173,7 @@ class CachedParameterValidator(ParameterValidator):
         schema = param.get("schema", {})
         query = QueryParams(request.scope.get("query_string", b""))
         if schema.get("type") == "array":
-            values: Sequence[str] = query.getlist(name)
+            values: Sequence[str] = query.getlist(name) or query.getlist(name + "[]")
             if not values:
                 return self.validate_parameter("query", None, param)
             value: Any = [_coerce(v, schema.get("items", {})) for v in values]

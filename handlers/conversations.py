@@ -10,7 +10,7 @@ from handlers.registry import operation
 
 
 def _include(call: Call) -> list[str] | None:
-    return call.query.get("include[]") or call.query.get("include")
+    return call.query.get("include")
 
 
 @operation("createConversation")

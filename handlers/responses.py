@@ -12,7 +12,7 @@ from handlers.sse import json_event_stream, run_event_stream
 
 
 def _include(call: Call) -> list[str] | None:
-    return call.query.get("include[]") or call.query.get("include")
+    return call.query.get("include")
 
 
 @operation("createResponse")

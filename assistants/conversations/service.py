@@ -126,7 +126,7 @@ async def create_items(
 
 async def list_items(ctx: Ctx, conversation_id: str, query: dict[str, Any]) -> Json:
     await _load(ctx, conversation_id)
-    include = query.get("include[]") or query.get("include")
+    include = query.get("include")
     page = await History(ctx, conversation_id).page(page_query(query))
     return list_response(page, lambda item: present_item(item, include))
 

@@ -259,7 +259,7 @@ async def cancel_response(ctx: Ctx, response_id: str) -> Json:
 
 async def list_input_items(ctx: Ctx, response_id: str, query: dict[str, Any]) -> Json:
     await _stored(ctx, response_id)
-    include = query.get("include[]") or query.get("include")
+    include = query.get("include")
     query_page = ordered_query(page_query(query))
     page = await ctx.store.docs.list(ctx.tenant, Kind.INPUT_ITEM, response_id, query_page)
     return list_response(page, lambda item: present_item(item, include))

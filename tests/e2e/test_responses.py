@@ -405,3 +405,69 @@ def test_compaction_item_is_accepted_as_input(client, upstream):
         client.responses.create(
             model="gpt-4o-mini", input=[{"type": "compaction", "encrypted_content": "forged"}]
         )
+
+
+@pytest.fixture
+def facts_store(client):
+    texts = {
+        "volcano.txt": "Mount Etna is an active volcano on Sicily with frequent lava eruptions.",
+        "bread.txt": "Sourdough bread rises with wild yeast and lactic bacteria in the starter.",
+        "comet.txt": "Halley's comet returns to the inner solar system every 76 years or so.",
+    }
+    store = client.vector_stores.create(name="facts")
+    file_ids = {}
+    for name, text in texts.items():
+        uploaded = client.files.create(file=(name, text.encode()), purpose="assistants")
+        file_ids[name] = uploaded.id
+    batch = client.vector_stores.file_batches.create_and_poll(
+        vector_store_id=store.id, file_ids=list(file_ids.values())
+    )
+    assert batch.file_counts.completed == 3
+    return store.id, file_ids
+
+
+def test_file_search_cites_the_right_file(client, facts_store):
+    store_id, file_ids = facts_store
+    tool = {"type": "file_search", "vector_store_ids": [store_id], "max_num_results": 2}
+    question = "which volcano on Sicily has lava eruptions?"
+    response = client.responses.create(model="gpt-4o-mini", input=question, tools=[tool])
+    search_call, message = response.output
+    assert search_call.type == "file_search_call" and search_call.status == "completed"
+    assert search_call.queries == [question]
+    assert search_call.results is None  # only with include[]
+    text = message.content[0]
+    assert "【" not in text.text and text.text.startswith(f"Echo: {question}")
+    (citation,) = text.annotations
+    assert citation.type == "file_citation"
+    assert citation.file_id == file_ids["volcano.txt"] and citation.filename == "volcano.txt"
+    assert citation.index == len(text.text)  # the model cited at the end of its answer
+    included = client.responses.retrieve(response.id, include=["file_search_call.results"])
+    results = included.output[0].results
+    assert results[0].file_id == file_ids["volcano.txt"] and "Etna" in results[0].text
+    assert len(results) == 2
+
+
+def test_file_search_streamed(client, facts_store):
+    store_id, file_ids = facts_store
+    with client.responses.stream(
+        model="gpt-4o-mini",
+        input="when does Halley's comet return?",
+        tools=[{"type": "file_search", "vector_store_ids": [store_id]}],
+        include=["file_search_call.results"],
+    ) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    names = [e.type for e in events]
+    start = names.index("response.file_search_call.in_progress")
+    assert names[start - 1 : start + 4] == [
+        "response.output_item.added",
+        "response.file_search_call.in_progress",
+        "response.file_search_call.searching",
+        "response.file_search_call.completed",
+        "response.output_item.done",
+    ]
+    added = [e for e in events if e.type == "response.output_text.annotation.added"]
+    assert len(added) == 1 and added[0].annotation.file_id == file_ids["comet.txt"]
+    assert final.output[0].results[0].file_id == file_ids["comet.txt"]
+    streamed = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert streamed == final.output_text and "【" not in streamed
