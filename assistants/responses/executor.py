@@ -36,6 +36,7 @@ from assistants.turns.events import (
 from assistants.work.leases import WorkRef, unregister
 from inference.errors import BadProviderRequest, ContextLengthExceeded, InferenceError, RateLimited
 from storage.base import Json, Key, Kind, Put, WriteOp
+from storage.errors import VersionConflict
 
 logger = logging.getLogger("assistants.responses")
 
@@ -104,13 +105,29 @@ class ResponseRun:
 
     # the response ------------------------------------------------------------------------------
 
+    async def _start(self) -> None:
+        """A queued (background) response is stored as in progress, unless a cancel came first."""
+        key = response_key(self.ctx.tenant, self.response["id"])
+        for _ in range(5):
+            stored = await self.ctx.store.docs.get(key)
+            if stored is None or stored.doc.get("_cancel"):
+                raise TurnCancelled()
+            try:
+                await self.ctx.store.docs.put(
+                    key, {**stored.doc, "status": "in_progress"}, expected_version=stored.version
+                )
+                return
+            except VersionConflict:
+                continue
+
     async def execute(self) -> None:
         self.log.emit("response.created", response=self._snapshot())
-        if self.response["status"] == "queued":
-            self.log.emit("response.queued", response=self._snapshot())
-            self.response["status"] = "in_progress"
-        self.log.emit("response.in_progress", response=self._snapshot())
         try:
+            if self.response["status"] == "queued":
+                self.log.emit("response.queued", response=self._snapshot())
+                await self._start()
+                self.response["status"] = "in_progress"
+            self.log.emit("response.in_progress", response=self._snapshot())
             if self.plan.search is not None:
                 self.sources = await run_search(self.ctx, self.plan.search, self)
             result = await self._turn()

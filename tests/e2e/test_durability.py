@@ -116,3 +116,36 @@ def test_runs_are_shared_by_workers(store_url, tmp_path, upstream):
         assert sum(created) == 6
     finally:
         server.stop()
+
+
+def test_killed_worker_background_response_fails_after_lease(store_url, tmp_path, upstream):
+    key = "sk-durable-" + uuid.uuid4().hex
+    env = {"WORKERS": "1", "RUN_LEASE_SECONDS": "2"}
+    first = ProcessServer(store_url, tmp_path, **env).start()
+    try:
+        client = sdk(first, upstream, key)
+        response = client.responses.create(
+            model="fake-slow-stream-300", input=" ".join(["long"] * 100), background=True
+        )
+        deadline = time.monotonic() + 30
+        while client.responses.retrieve(response.id).status != "in_progress":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(1)
+    finally:
+        first.kill()
+    second = ProcessServer(store_url, tmp_path, **env).start()
+    try:
+        client = sdk(second, upstream, key)
+        deadline = time.monotonic() + 20
+        status = None
+        while time.monotonic() < deadline:
+            status = client.responses.retrieve(response.id).status
+            if status not in ("queued", "in_progress"):
+                break
+            time.sleep(0.1)
+        failed = client.responses.retrieve(response.id)
+        assert failed.status == "failed", status
+        assert failed.error.code == "server_error" and "interrupted" in failed.error.message
+    finally:
+        second.stop()
