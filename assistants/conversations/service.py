@@ -57,7 +57,7 @@ def _checked_count(items: Any) -> list[Any]:
 
 async def create_conversation(ctx: Ctx, body: dict[str, Any] | None) -> Json:
     body = body or {}
-    conversation = {
+    conversation: Json = {
         "id": new_id("conv"),
         "object": "conversation",
         "created_at": now(),

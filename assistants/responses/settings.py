@@ -167,9 +167,8 @@ async def resolve(ctx: Ctx, body: dict[str, Any]) -> Json:
         raise InvalidInput("Missing required parameter: 'model'.", param="model")
     instructions = body.get("instructions")
     if instructions is None and assistant is not None:
-        instructions = _variables(
-            assistant.get("instructions") or "", prompt.get("variables") or {}
-        )
+        variables = (prompt or {}).get("variables") or {}
+        instructions = _variables(assistant.get("instructions") or "", variables)
     tools = checked_tools(body.get("tools"))
     if assistant is not None and body.get("tools") is None:
         tools = _assistant_tools(assistant)

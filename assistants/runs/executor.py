@@ -260,7 +260,7 @@ class RunRound:
 
     async def _complete_message(self, text: str, truncated: bool, round_usage: Json) -> None:
         assert self.message is not None and self.message_step is not None
-        found = citations.annotations(text, self.sources)
+        found = citations.marker_annotations(text, self.sources)
         finished_at = now()
         self.message = {
             **self.message,

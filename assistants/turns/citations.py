@@ -39,7 +39,7 @@ def sources_block(sources: Sequence[Source]) -> str | None:
     return "\n\n".join(lines)
 
 
-def annotations(text: str, sources: Sequence[Source]) -> list[dict[str, Any]]:
+def marker_annotations(text: str, sources: Sequence[Source]) -> list[dict[str, Any]]:
     found = []
     for match in MARKER.finditer(text):
         index = int(match.group(2))
