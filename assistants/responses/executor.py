@@ -154,16 +154,26 @@ class ResponseRun:
         await self._persist()
 
     async def _turn(self) -> TurnResult:
+        """One model turn; with ``truncation: auto`` the oldest history goes until it fits."""
         system = "\n\n".join(
             part
             for part in (self.response.get("instructions"), sources_block(self.sources))
             if part
         )
         head = [{"role": "system", "content": system}] if system else []
-        items = [*self.plan.history, *self.plan.input, *self.output]
-        messages = head + to_chat(items, self.plan.files)
-        request = chat_request(self.response, messages)
-        return await run_turn(self.ctx.inference, self.ctx.options, request, self, self.cancel)
+        history = self.plan.history
+        while True:
+            items = [*history, *self.plan.input, *self.output]
+            request = chat_request(self.response, head + to_chat(items, self.plan.files))
+            try:
+                return await run_turn(
+                    self.ctx.inference, self.ctx.options, request, self, self.cancel
+                )
+            except ContextLengthExceeded:
+                # Raised when the stream opens, before any event: safe to try again, shorter.
+                if self.response.get("truncation") != "auto" or not history:
+                    raise
+                history = truncated(history)
 
     # the turn's events -------------------------------------------------------------------------
 
@@ -389,6 +399,15 @@ class ResponseRun:
             await self.ctx.store.docs.write(ops)
         if terminal is not None:
             self.log.publish(terminal)
+
+
+def truncated(history: list[Json]) -> list[Json]:
+    """The newer half of ``history``; tool outputs whose call was cut go with it."""
+    kept = history[len(history) // 2 + (len(history) % 2) :] if len(history) > 1 else []
+    calls = {item["call_id"] for item in kept if item["type"] == "function_call"}
+    return [
+        item for item in kept if item["type"] != "function_call_output" or item["call_id"] in calls
+    ]
 
 
 _TERMINAL = {

@@ -471,3 +471,44 @@ def test_file_search_streamed(client, facts_store):
     assert final.output[0].results[0].file_id == file_ids["comet.txt"]
     streamed = "".join(e.delta for e in events if e.type == "response.output_text.delta")
     assert streamed == final.output_text and "【" not in streamed
+
+
+def test_truncation_auto_drops_the_oldest_items(client, upstream):
+    """`fake-context-60` refuses prompts over 60 (fake) tokens, like a small context window."""
+    first = client.responses.create(model="gpt-4o-mini", input=" ".join(["old"] * 40))
+    with pytest.raises(openai.BadRequestError) as error:
+        client.responses.create(
+            model="fake-context-60", input="short question", previous_response_id=first.id
+        )
+    assert error.value.code == "context_length_exceeded"
+    marker = word()
+    response = client.responses.create(
+        model="fake-context-60",
+        input=f"short {marker}",
+        previous_response_id=first.id,
+        truncation="auto",
+    )
+    assert response.status == "completed" and response.truncation == "auto"
+    # The oldest item (40 words) went; the answer to it (41 words) still fits in the window.
+    sent = sent_to_model(upstream, marker)
+    assert [m["role"] for m in sent] == ["assistant", "user"]
+    assert sent[-1]["content"] == f"short {marker}"
+
+
+def test_reasoning_becomes_a_reasoning_item_with_a_summary(client, upstream):
+    with client.responses.stream(
+        model="o3-mini", input="think first", reasoning={"effort": "low"}
+    ) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    assert upstream.requests.containing("think first")[-1].body["reasoning_effort"] == "low"
+    reasoning, message = final.output
+    assert reasoning.type == "reasoning" and reasoning.status == "completed"
+    assert reasoning.summary[0].text.strip() == "Thinking (low) about think first"
+    assert message.content[0].text == "Echo: think first"
+    names = [e.type for e in events]
+    assert names.index("response.reasoning_summary_text.delta") < names.index(
+        "response.output_text.delta"
+    )
+    assert "response.reasoning_summary_part.done" in names
+    assert final.reasoning.effort == "low"

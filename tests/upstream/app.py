@@ -15,7 +15,7 @@ from starlette.routing import Route
 from tests.upstream.completions import completion_body, sse_stream
 from tests.upstream.embeddings import MAX_DIMENSIONS, embeddings_body
 from tests.upstream.errors import error_body, fault_response
-from tests.upstream.faults import FlakyCounter, parse_faults
+from tests.upstream.faults import FlakyCounter, context_window, parse_faults
 from tests.upstream.log import RecordedRequest, RequestLog
 from tests.upstream.replies import build_reply
 
@@ -62,6 +62,9 @@ def create_app(log: RequestLog) -> Starlette:
             return failure
         reply = build_reply(body)
         model = str(body["model"])
+        window = context_window(model)
+        if window is not None and reply.prompt_tokens > window:
+            return fault_response("context", parse_faults(model, recorded.headers), model, None)
         if body.get("stream"):
             faults = parse_faults(model, recorded.headers)
             return StreamingResponse(

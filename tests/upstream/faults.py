@@ -14,6 +14,7 @@ _DROP = re.compile(r"(?:^|[-/_.])drop-midstream(?=$|[-/_.])")
 _FLAKY = re.compile(r"(?:^|[-/_.])flaky-(\d+)-(\d{3})(?=$|[-/_.])")
 _SLOW = re.compile(r"(?:^|[-/_.])slow-(\d+)(?=$|[-/_.])")
 _SLOW_STREAM = re.compile(r"(?:^|[-/_.])slow-stream-(\d+)(?=$|[-/_.])")
+_CONTEXT = re.compile(r"(?:^|[-/_.])context-(\d+)(?=$|[-/_.])")
 _RETRY_AFTER = re.compile(r"(?:^|[-/_.])retry-after-(\d+(?:\.\d+)?)(?=$|[-/_.])")
 
 
@@ -67,6 +68,12 @@ class FlakyCounter:
             count = self._seen.get(key, 0) + 1
             self._seen[key] = count
         return int(m.group(2)) if count <= int(m.group(1)) else None
+
+
+def context_window(model: str) -> int | None:
+    """`context-<n>`: the model refuses prompts of more than n tokens (as the fake counts them)."""
+    found = _group(_CONTEXT, model)
+    return int(found) if found else None
 
 
 def _group(pattern: re.Pattern[str], text: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tests.upstream.structured import json_content, tool_arguments
@@ -36,6 +36,7 @@ class Reply:
     finish_reason: str
     tool_calls: list[ToolCall] = field(default_factory=list)
     prompt_tokens: int = 0
+    reasoning: str = ""  # streamed as `reasoning_content` before the answer
 
     @property
     def completion_tokens(self) -> int:
@@ -87,7 +88,11 @@ def build_reply(body: dict[str, Any]) -> Reply:
     if fmt.get("type") in ("json_schema", "json_object"):
         content = json.dumps(json_content(fmt, last_user))
         return Reply(content=content, finish_reason="stop", prompt_tokens=prompt_tokens)
-    return _limit(f"Echo: {last_user}{_citation(messages)}", body, prompt_tokens)
+    reply = _limit(f"Echo: {last_user}{_citation(messages)}", body, prompt_tokens)
+    if body.get("reasoning_effort"):
+        # Like a reasoning model that shows its thinking (reasoning_content), then answers.
+        return replace(reply, reasoning=f"Thinking ({body['reasoning_effort']}) about {last_user}")
+    return reply
 
 
 _MARKER = re.compile(r"【\d+:\d+†[^】]*】")
