@@ -149,3 +149,35 @@ def test_killed_worker_background_response_fails_after_lease(store_url, tmp_path
         assert failed.error.code == "server_error" and "interrupted" in failed.error.message
     finally:
         second.stop()
+
+
+def test_background_responses_are_shared_by_workers(store_url, tmp_path, upstream):
+    """Any worker answers GET, stream-again and cancel for a response another one executes."""
+    server = ProcessServer(store_url, tmp_path, WORKERS="2").start()
+    try:
+        key = "sk-workers-" + uuid.uuid4().hex
+        responses = []
+        for i in range(6):
+            with sdk(server, upstream, key) as client:
+                responses.append(
+                    client.responses.create(
+                        model="fake-slow-stream-200",
+                        input=" ".join([f"w{i}"] * 60),
+                        background=True,
+                    )
+                )
+        for response in responses[:4]:
+            with sdk(server, upstream, key) as client:
+                assert client.responses.retrieve(response.id).id == response.id
+                assert client.responses.cancel(response.id).status == "cancelled"
+        for response in responses[:4]:
+            with sdk(server, upstream, key) as client:
+                assert client.responses.retrieve(response.id).status == "cancelled"
+        for response in responses[4:]:
+            with sdk(server, upstream, key) as client:
+                events = list(client.responses.retrieve(response.id, stream=True))
+                assert [e.sequence_number for e in events] == list(range(len(events)))
+                assert events[-1].type == "response.completed"
+                assert events[-1].response.output_text.startswith("Echo: w")
+    finally:
+        server.stop()
