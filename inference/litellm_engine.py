@@ -32,7 +32,7 @@ class LiteLLMEngine:
         self._providers: frozenset[str] | None = None
         self._registry: list[dict[str, Any]] | None = None
         # Every outbound connection of this engine is made or checked here (see outbound_gate).
-        self.outbound = OutboundGate(self.settings.outbound, resolver)
+        self.outbound = OutboundGate(self.settings.outbound, resolver, self.settings.timeout)
 
     def warm(self) -> None:
         """Import and configure LiteLLM now (blocking, seconds): run it in a thread at startup."""

@@ -10,8 +10,9 @@ Every LiteLLM call passes `OutboundGate.admit` (the one hook), which:
   (one hook per provider), so for them the check before the call is what holds.
 
 New outbound HTTP code in `inference/` (the model listing, a direct stream relay) sends through
-`gate.http_client()`: one policy-bound `httpx.AsyncClient` per event loop, pooled, so the check
-costs once per connection and no lookup at all for an IP host.
+`gate.http_client()`: one policy-bound `httpx.AsyncClient` per event loop (on LiteLLM's aiohttp
+transport, see `provider_http`), pooled, so the check costs once per connection and no lookup at
+all for an IP host. Never build another client for a caller's URL.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from inference.errors import DestinationRefused
 from inference.routing import NO_KEY
-from outbound import OutboundPolicy, OutboundRefused, Resolver, policy_client, system_resolver
+from outbound import OutboundPolicy, OutboundRefused, Resolver, system_resolver
 from outbound.resolve import checked_addresses, url_destination
 
 if TYPE_CHECKING:
@@ -40,9 +41,15 @@ _CHECKS_KEPT = 1024
 class OutboundGate:
     """The operator's policy applied to LiteLLM calls; `None` as policy turns all checks off."""
 
-    def __init__(self, policy: OutboundPolicy | None, resolver: Resolver = system_resolver) -> None:
+    def __init__(
+        self,
+        policy: OutboundPolicy | None,
+        resolver: Resolver = system_resolver,
+        timeout: float = 600.0,
+    ) -> None:
         self.policy = policy
         self._resolver = resolver
+        self._timeout = timeout
         self._allowed_until: dict[tuple[str, int], float] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
@@ -70,11 +77,11 @@ class OutboundGate:
             if self.policy is None:
                 import httpx
 
-                self._http = httpx.AsyncClient(limits=_sdk_limits(), trust_env=False)
+                self._http = httpx.AsyncClient(trust_env=False, timeout=self._timeout)
             else:
-                self._http = policy_client(
-                    self.policy, self._resolver, limits=_sdk_limits(), follow_redirects=True
-                )
+                from inference.provider_http import provider_client
+
+                self._http = provider_client(self.policy, self._resolver, self._timeout)
             self._loop = loop
             self._openai.clear()
         return self._http
@@ -131,13 +138,6 @@ def _openai_route(kwargs: dict[str, Any]) -> bool:
     if provider is not None:
         return bool(provider == "openai")
     return str(kwargs.get("model", "")).startswith("openai/")
-
-
-def _sdk_limits() -> httpx.Limits:
-    """The OpenAI SDK's own connection limits."""
-    import httpx
-
-    return httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 
 
 def refusal_in(exc: BaseException) -> OutboundRefused | None:

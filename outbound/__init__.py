@@ -30,13 +30,20 @@ This package imports nothing of the server (`app/`, `handlers/`, `assistants/`, 
 from outbound.clients import guard_transport, mcp_http_client, policy_client, policy_transport
 from outbound.errors import OutboundRefused
 from outbound.policy import Entries, OutboundPolicy
-from outbound.resolve import Resolver, check_url, checked_addresses, system_resolver
+from outbound.resolve import (
+    Resolver,
+    check_literal,
+    check_url,
+    checked_addresses,
+    system_resolver,
+)
 
 __all__ = [
     "Entries",
     "OutboundPolicy",
     "OutboundRefused",
     "Resolver",
+    "check_literal",
     "check_url",
     "checked_addresses",
     "guard_transport",

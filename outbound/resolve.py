@@ -44,6 +44,13 @@ async def checked_addresses(
     return addresses
 
 
+def check_literal(policy: OutboundPolicy, host: str) -> None:
+    """Raise OutboundRefused when `host` is an IP address the policy refuses; names pass."""
+    literal = parse_address(host)
+    if literal is not None:
+        _refuse(host, policy.refusal(host, literal))
+
+
 def _refuse(host: str, reason: str | None) -> None:
     if reason is not None:
         raise OutboundRefused(host, reason, allowable=reason != DENIED_REASON)

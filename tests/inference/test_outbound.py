@@ -14,7 +14,9 @@ import pytest
 
 from inference import ChatRequest, InferenceSettings, LiteLLMEngine, options_from_headers
 from inference.errors import DestinationRefused
-from outbound import OutboundPolicy, Resolver
+from inference.loader import load_litellm
+from inference.outbound_gate import OutboundGate
+from outbound import OutboundPolicy, OutboundRefused, Resolver
 from tests.inference.conftest import FAST
 from tests.outbound.test_clients import FakeDNS
 from tests.upstream import Upstream
@@ -143,3 +145,33 @@ async def test_no_policy_checks_nothing(upstream_2: Upstream, marker: str):
     finally:
         await engine.aclose()
     assert len(upstream_2.requests.containing(marker)) == 1
+
+
+@pytest.fixture
+def env_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy in the environment that nothing listens on: a client using it would fail."""
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.3:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+
+async def test_the_provider_client_judges_each_connection_and_ignores_env_proxies(
+    upstream: Upstream, upstream_2: Upstream, env_proxy: None
+):
+    load_litellm()
+    dns = FakeDNS(["127.0.0.1"], ["127.0.0.2"])
+    first, second = OutboundGate(DENY_2, dns), OutboundGate(DENY_2, dns)
+    try:
+        with pytest.raises(OutboundRefused, match=r"'127\.0\.0\.2'"):
+            await first.http_client().get(upstream_2.base_url + "/models")
+        assert dns.lookups == []  # an IP host is judged as it is
+        for _ in range(3):
+            reply = await first.http_client().get(f"http://provider.test:{upstream.port}/v1/models")
+            assert reply.status_code == 200
+        assert dns.lookups == ["provider.test"]  # once per connection, kept alive
+        with pytest.raises(OutboundRefused, match=r"'provider\.test'"):
+            await second.http_client().get(f"http://provider.test:{upstream.port}/v1/models")
+    finally:
+        await first.aclose()
+        await second.aclose()

@@ -119,3 +119,14 @@ async def test_the_mcp_client_and_factory_obey_the_policy(upstream: Upstream, up
         with pytest.raises(OutboundRefused):
             await client.get(upstream_2.base_url + "/models")
     assert len(upstream_2.requests) == before
+
+
+async def test_proxies_from_the_environment_are_not_used(
+    upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+):
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.3:9")  # nothing listens there
+    async with policy_client(DENY_2) as client:
+        assert (await client.get(upstream.base_url + "/models")).status_code == 200
+    async with mcp_http_client(DENY_2) as mcp_client:
+        assert (await mcp_client.get(upstream.base_url + "/models")).status_code == 200
