@@ -19,6 +19,10 @@ itself, judges every address, and connects to the address it judged. How to make
   for `streamable_http_client(url, http_client=...)`, and `functools.partial(mcp_http_client,
   policy)` an `httpx_client_factory` for `sse_client(url, httpx_client_factory=...)`. Redirects
   are connections too, and are checked the same way.
+- aiohttp: a connector from `aiohttp_resolver.policy_connector(policy)` (a resolver judging
+  every name, no DNS cache), plus `check_literal(policy, host)` before each request, since aiohttp
+  connects to an IP host without asking its resolver; no proxy (`trust_env=False`). The
+  inference layer's provider client is built so (`inference/provider_http.py`).
 - A client you do not create (LiteLLM's, for a provider it connects to itself): call
   `await check_url(policy, url)` before handing it the URL. That check resolves the name now and
   cannot see what the other client resolves later; prefer handing it a client made here.

@@ -10,8 +10,9 @@ its host name and one address it resolved to:
    `allow 127.0.0.1` lets 127.0.0.1 through only, and `deny 0.0.0.0/0,::/0` with a few allows is
    an allow-only list.
 2. Where no operator entry matches, the built-in refusals: link-local and cloud metadata addresses
-   and names always; with `refuse_private` (the server has API keys, so callers are not the
-   operator), loopback, unspecified and private ranges too.
+   always, and metadata names (`metadata.google.internal`...) unless allowed by that exact name;
+   with `refuse_private` (the server has API keys, so callers are not the operator), loopback,
+   unspecified and private ranges too.
 3. Anything else is allowed.
 
 IPv4 addresses written as IPv6 (`::ffff:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`) are judged as the
