@@ -24,6 +24,7 @@ COPY handlers handlers
 COPY assistants assistants
 COPY storage storage
 COPY inference inference
+COPY outbound outbound
 COPY openapi openapi
 COPY run.py run.py
 

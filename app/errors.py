@@ -13,6 +13,7 @@ from typing import Any
 
 from assistants import errors as domain_errors
 from inference import errors as inference_errors
+from outbound import OutboundRefused
 from storage import errors as storage_errors
 
 logger = logging.getLogger("assistants.errors")
@@ -156,8 +157,13 @@ def _inference(exc: inference_errors.InferenceError) -> ApiError:
     return error
 
 
+def _outbound_refused(exc: OutboundRefused) -> ApiError:
+    return InvalidRequest(exc.message, code=exc.code)
+
+
 _TRANSLATORS: dict[type, Callable[[Any], ApiError]] = {
     inference_errors.InferenceError: _inference,
+    OutboundRefused: _outbound_refused,
     domain_errors.NotFoundError: _domain(NotFound),
     domain_errors.InvalidInput: _domain(InvalidRequest),
     domain_errors.ConflictError: _domain(InvalidRequest),

@@ -26,6 +26,7 @@ async def startup(state: AppState) -> None:
             inference_settings,
             models=tuple(state.settings.models) or inference_settings.models,
             default_embedding_model=state.settings.default_embedding_model,
+            outbound=state.settings.outbound_policy(),
         )
     )
     state.inference = engine
@@ -44,5 +45,7 @@ async def shutdown(state: AppState) -> None:
         task.cancel()
     if state.background:
         await asyncio.wait(state.background, timeout=5)
+    if state.inference is not None:
+        await state.inference.aclose()
     if state.store_provider is not None:
         await state.store_provider.close()

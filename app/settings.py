@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+from outbound import Entries, OutboundPolicy
 
 DEFAULT_STORE = "sqlite:///./data/assistants.db"
 
@@ -28,8 +30,22 @@ class Settings(BaseModel):
     default_embedding_model: str = "text-embedding-3-small"
     run_lease_seconds: float = 30.0
     graceful_timeout: int = 30
+    outbound_allow: list[str] = Field(default_factory=list)
+    outbound_deny: list[str] = Field(default_factory=list)
 
     model_config = {"frozen": True}
+
+    @field_validator("outbound_allow", "outbound_deny")
+    @classmethod
+    def _outbound_entries(cls, entries: list[str]) -> list[str]:
+        Entries.parse(entries)  # a wrong entry stops the server at startup, named
+        return entries
+
+    def outbound_policy(self) -> OutboundPolicy:
+        """Where caller-chosen outbound connections may go; private ranges refused with keys."""
+        return OutboundPolicy.from_lists(
+            self.outbound_allow, self.outbound_deny, refuse_private=bool(self.api_keys)
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,6 +69,8 @@ class Settings(BaseModel):
                 values[field] = env[variable]
         values["api_keys"] = frozenset(SecretStr(k) for k in _csv(env.get("ASSISTANTS_API_KEYS")))
         values["models"] = _csv(env.get("ASSISTANTS_MODELS"))
+        values["outbound_allow"] = _csv(env.get("ASSISTANTS_OUTBOUND_ALLOW"))
+        values["outbound_deny"] = _csv(env.get("ASSISTANTS_OUTBOUND_DENY"))
         return cls.model_validate(values)
 
     def api_key_values(self) -> frozenset[str]:

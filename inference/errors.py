@@ -120,3 +120,11 @@ class ProviderTimeout(InferenceError):
     status = 504
     type = "server_error"
     default_code = "upstream_timeout"
+
+
+class DestinationRefused(InferenceError):
+    """The operator's outbound policy refuses the provider address a caller chose (`outbound`)."""
+
+    status = 400
+    type = "invalid_request_error"
+    default_code = "outbound_refused"

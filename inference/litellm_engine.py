@@ -10,23 +10,29 @@ from typing import Any
 
 from inference.base import ChatChunk, ChatRequest, ChatResult, EmbeddingInput, EmbeddingResult
 from inference.error_mapping import map_exception
-from inference.errors import BadProviderRequest, InferenceError
+from inference.errors import BadProviderRequest, DestinationRefused, InferenceError
 from inference.loader import is_loaded, load_litellm, warm_in_background
 from inference.models import merge_models, model_object, provider_models, registry_models
 from inference.normalize import chunk_dict, completion_dict, embedding_vectors, usage_dict
 from inference.options import ProviderOptions
+from inference.outbound_gate import OutboundGate, refusal_in
 from inference.retry import call_with_retries
 from inference.routing import Route, chat_route, embedding_route, safe_extra
 from inference.settings import InferenceSettings
+from outbound import Resolver, system_resolver
 
 
 class LiteLLMEngine:
     """The LiteLLM-backed `Inference`: settings and caches; credentials come with each call."""
 
-    def __init__(self, settings: InferenceSettings | None = None) -> None:
+    def __init__(
+        self, settings: InferenceSettings | None = None, resolver: Resolver = system_resolver
+    ) -> None:
         self.settings = settings or InferenceSettings()
         self._providers: frozenset[str] | None = None
         self._registry: list[dict[str, Any]] | None = None
+        # Every outbound connection of this engine is made or checked here (see outbound_gate).
+        self.outbound = OutboundGate(self.settings.outbound, resolver, self.settings.timeout)
 
     def warm(self) -> None:
         """Import and configure LiteLLM now (blocking, seconds): run it in a thread at startup."""
@@ -36,9 +42,13 @@ class LiteLLMEngine:
         """`warm()` in a daemon thread, for callers without an event loop at hand."""
         return warm_in_background()
 
+    async def aclose(self) -> None:
+        """Close this engine's own provider connections (those of the running event loop)."""
+        await self.outbound.aclose()
+
     async def chat(self, request: ChatRequest, options: ProviderOptions) -> ChatResult:
         litellm = await self._litellm()
-        kwargs, secrets = self._chat_kwargs(litellm, request, options)
+        kwargs, secrets = await self._chat_kwargs(litellm, request, options)
         kwargs.pop("stream_options", None)  # providers reject it on non-streamed calls
         response = await call_with_retries(
             self.settings, lambda: self._call(litellm.acompletion, kwargs, request.model, secrets)
@@ -49,7 +59,7 @@ class LiteLLMEngine:
         self, request: ChatRequest, options: ProviderOptions
     ) -> AsyncGenerator[ChatChunk, None]:
         litellm = await self._litellm()
-        kwargs, secrets = self._chat_kwargs(litellm, request, options)
+        kwargs, secrets = await self._chat_kwargs(litellm, request, options)
         kwargs["stream"] = True
         # Opening the stream is retried like a plain call: nothing has reached the client yet.
         stream = await call_with_retries(
@@ -91,6 +101,7 @@ class LiteLLMEngine:
         if dimensions is not None:
             # LiteLLM refuses `dimensions` for OpenAI-compatible models it does not know.
             base.update(dimensions=dimensions, allowed_openai_params=["dimensions"])
+        base = await self.outbound.admit(base)
         secrets = (*route.secrets, *options.secret_values())
         size = max(self.settings.embedding_batch_size, 1)
         batches = [items[i : i + size] for i in range(0, len(items), size)]
@@ -126,7 +137,15 @@ class LiteLLMEngine:
         if self._registry is None:
             self._registry = registry_models(litellm)
         configured = [model_object(m, "system") for m in self.settings.models]
-        provided = await provider_models(options, self.settings.provider_models_timeout)
+        try:
+            provided = await provider_models(
+                options, self.settings.provider_models_timeout, self.outbound.http_client()
+            )
+        except Exception as exc:
+            refused = refusal_in(exc)
+            if refused is None:
+                raise
+            raise DestinationRefused(refused.message) from None
         return merge_models(configured, provided, self._registry)
 
     async def count_tokens(
@@ -156,7 +175,7 @@ class LiteLLMEngine:
             self._providers = frozenset(str(getattr(p, "value", p)) for p in litellm.provider_list)
         return self._providers
 
-    def _chat_kwargs(
+    async def _chat_kwargs(
         self, litellm: ModuleType, request: ChatRequest, options: ProviderOptions
     ) -> tuple[dict[str, Any], tuple[str, ...]]:
         route: Route = chat_route(request.model, options, self._provider_names(litellm))
@@ -170,7 +189,7 @@ class LiteLLMEngine:
             "max_retries": 0,  # the OpenAI SDK's own retries would multiply ours
             "drop_params": self.settings.drop_params,
         }
-        return kwargs, (*route.secrets, *options.secret_values())
+        return await self.outbound.admit(kwargs), (*route.secrets, *options.secret_values())
 
     async def _call(
         self,
@@ -186,6 +205,9 @@ class LiteLLMEngine:
             raise self._mapped(exc, model, secrets) from None
 
     def _mapped(self, exc: Exception, model: str, secrets: Iterable[str]) -> Exception:
+        refused = refusal_in(exc)
+        if refused is not None:  # checked at connect time, under LiteLLM's wrappers
+            return DestinationRefused(refused.message)
         mapped: InferenceError | None = map_exception(
             exc, model=model, timeout=self.settings.timeout, secrets=secrets
         )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inference.options import ProviderOptions
 from inference.routing import NO_KEY
+
+if TYPE_CHECKING:
+    import httpx
 
 # The registry has no creation dates; a fixed one keeps the objects stable between calls.
 REGISTRY_CREATED = 1_700_000_000
@@ -28,8 +31,13 @@ def registry_models(litellm: ModuleType) -> list[dict[str, Any]]:
     ]
 
 
-async def provider_models(options: ProviderOptions, timeout: float) -> list[dict[str, Any]]:
-    """GET <base-url>/models with the request's key; any failure yields an empty list."""
+async def provider_models(
+    options: ProviderOptions, timeout: float, client: httpx.AsyncClient
+) -> list[dict[str, Any]]:
+    """GET <base-url>/models with the request's key; any failure but a refusal: an empty list.
+
+    `client` is the engine's policy-bound client: a refused base URL raises `OutboundRefused`.
+    """
     if not options.base_url:
         return []
     import httpx
@@ -37,8 +45,9 @@ async def provider_models(options: ProviderOptions, timeout: float) -> list[dict
     key = options.api_key.get_secret_value() if options.api_key is not None else NO_KEY
     url = options.base_url.rstrip("/") + "/models"
     try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            response = await client.get(url, headers={"Authorization": f"Bearer {key}"})
+        response = await client.get(
+            url, headers={"Authorization": f"Bearer {key}"}, timeout=timeout
+        )
         response.raise_for_status()
         return [
             model_object(

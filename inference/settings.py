@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from outbound import OutboundPolicy
+
 
 @dataclass(frozen=True, slots=True)
 class InferenceSettings:
@@ -28,6 +30,9 @@ class InferenceSettings:
     """Operator-configured model ids listed first by `list_models` (env `ASSISTANTS_MODELS`)."""
     provider_models_timeout: float = 3.0
     """Seconds to wait for a provider's own `/models` list before leaving it out."""
+    outbound: OutboundPolicy | None = field(default_factory=OutboundPolicy)
+    """Where caller-chosen provider URLs may point (the server passes the operator's policy);
+    None checks nothing (for measurements)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> InferenceSettings:

@@ -26,6 +26,16 @@ def upstream() -> Iterator[object]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def upstream_2(upstream) -> Iterator[object]:
+    """The fake provider again, on 127.0.0.2 and the same port (outbound policy tests)."""
+    from tests.upstream import start_upstream
+
+    server = start_upstream(upstream.port, host="127.0.0.2")
+    yield server
+    server.stop()
+
+
 def _store_url(backend: str, tmp: Path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp / 'assistants.db'}"

@@ -12,6 +12,15 @@ FORBIDDEN = {
     "storage": {"app", "handlers", "assistants", "inference", "connexion", "starlette"},
     "inference": {"app", "handlers", "assistants", "storage", "connexion", "starlette"},
     "assistants": {"app", "handlers", "connexion", "starlette"},
+    "outbound": {
+        "app",
+        "handlers",
+        "assistants",
+        "storage",
+        "inference",
+        "connexion",
+        "starlette",
+    },
 }
 
 

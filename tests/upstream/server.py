@@ -1,4 +1,4 @@
-"""Run the upstream with uvicorn in a background thread, on 127.0.0.1 and a free port."""
+"""Run the upstream with uvicorn in a background thread, on a loopback address and a free port."""
 
 from __future__ import annotations
 
@@ -26,13 +26,19 @@ class Upstream:
     """A running fake provider: `base_url` ends in /v1; `requests` logs what it received."""
 
     def __init__(
-        self, server: uvicorn.Server, thread: threading.Thread, port: int, log: RequestLog
+        self,
+        server: uvicorn.Server,
+        thread: threading.Thread,
+        port: int,
+        log: RequestLog,
+        host: str = "127.0.0.1",
     ) -> None:
         self._server = server
         self._thread = thread
+        self.host = host
         self.port = port
         self.requests = log
-        self.base_url = f"http://127.0.0.1:{port}/v1"
+        self.base_url = f"http://{host}:{port}/v1"
 
     def stop(self, timeout: float = 5.0) -> None:
         self._server.should_exit = True
@@ -50,12 +56,19 @@ class Upstream:
         self.stop()
 
 
-def start_upstream(port: int = 0, *, startup_timeout: float = 10.0) -> Upstream:
-    """Start the fake provider in a daemon thread and return once it accepts connections."""
+def start_upstream(
+    port: int = 0, *, host: str = "127.0.0.1", startup_timeout: float = 10.0
+) -> Upstream:
+    """Start the fake provider in a daemon thread and return once it accepts connections.
+
+    `host` is a loopback address (127.0.0.0/8): tests and benchmarks reach nothing else.
+    """
+    if not host.startswith("127."):
+        raise ValueError("the fake upstream listens on loopback addresses only")
     log = RequestLog()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
+    sock.bind((host, port))
     config = uvicorn.Config(
         create_app(log),
         log_level="warning",
@@ -74,4 +87,4 @@ def start_upstream(port: int = 0, *, startup_timeout: float = 10.0) -> Upstream:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the fake upstream did not start")
         time.sleep(0.01)
-    return Upstream(server, thread, sock.getsockname()[1], log)
+    return Upstream(server, thread, sock.getsockname()[1], log, host)

@@ -1,0 +1,152 @@
+"""Where the inference layer's outbound connections meet the operator's outbound policy.
+
+Every LiteLLM call passes `OutboundGate.admit` (the one hook), which:
+- checks every URL among the call's arguments (`api_base`, and any other parameter holding an
+  http(s) URL, e.g. `LLM-PARAM-aws-bedrock-runtime-endpoint`), resolved now, whatever the provider;
+- for an OpenAI-compatible call to a caller's base URL (what a `base-url` header routes to),
+  hands LiteLLM `client=`: an `AsyncOpenAI` on this gate's policy client, which checks every
+  connection again at connect time, on the address it connects to (so DNS rebinding cannot pass).
+  LiteLLM's other providers connect with clients of their own that cannot be handed a transport
+  (one hook per provider), so for them the check before the call is what holds.
+
+New outbound HTTP code in `inference/` (the model listing, a direct stream relay) sends through
+`gate.http_client()`: one policy-bound `httpx.AsyncClient` per event loop (on LiteLLM's aiohttp
+transport, see `provider_http`), pooled, so the check costs once per connection and no lookup at
+all for an IP host. Never build another client for a caller's URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from inference.errors import DestinationRefused
+from inference.routing import NO_KEY
+from outbound import OutboundPolicy, OutboundRefused, Resolver, system_resolver
+from outbound.resolve import checked_addresses, url_destination
+
+if TYPE_CHECKING:
+    import httpx
+    import openai
+
+OPENAI_CLIENTS = 64
+"""OpenAI SDK clients kept per event loop (one per base URL, key and organization in use)."""
+CHECK_TTL = 30.0
+"""Seconds an allowed host name stays allowed for the check before a call (not at connect)."""
+_CHECKS_KEPT = 1024
+
+
+class OutboundGate:
+    """The operator's policy applied to LiteLLM calls; `None` as policy turns all checks off."""
+
+    def __init__(
+        self,
+        policy: OutboundPolicy | None,
+        resolver: Resolver = system_resolver,
+        timeout: float = 600.0,
+    ) -> None:
+        self.policy = policy
+        self._resolver = resolver
+        self._timeout = timeout
+        self._allowed_until: dict[tuple[str, int], float] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._openai: OrderedDict[tuple[str, str, str | None], openai.AsyncOpenAI] = OrderedDict()
+
+    async def admit(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The LiteLLM arguments to call with; DestinationRefused when the policy refuses them."""
+        if self.policy is None:
+            return kwargs
+        for value in kwargs.values():
+            if isinstance(value, str):
+                destination = url_destination(value)
+                if destination is not None:
+                    await self._check(*destination)
+        api_base = kwargs.get("api_base")
+        if isinstance(api_base, str) and _openai_route(kwargs):
+            return {**kwargs, "client": self._openai_client(api_base, kwargs)}
+        return kwargs
+
+    def http_client(self) -> httpx.AsyncClient:
+        """The policy-bound client of the running event loop (made on first use)."""
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._loop is not loop:
+            # A client of another (finished) loop cannot be reused, nor closed from here.
+            if self.policy is None:
+                import httpx
+
+                self._http = httpx.AsyncClient(trust_env=False, timeout=self._timeout)
+            else:
+                from inference.provider_http import provider_client
+
+                self._http = provider_client(self.policy, self._resolver, self._timeout)
+            self._loop = loop
+            self._openai.clear()
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None and self._loop is asyncio.get_running_loop():
+            await self._http.aclose()
+        self._http = None
+        self._openai.clear()
+
+    async def _check(self, host: str, port: int) -> None:
+        assert self.policy is not None
+        key = (host.lower(), port)
+        if self._allowed_until.get(key, 0.0) > time.monotonic():
+            return
+        try:
+            await checked_addresses(self.policy, host, port, self._resolver)
+        except OutboundRefused as refused:
+            raise DestinationRefused(refused.message) from None
+        except OSError:
+            return  # the name does not resolve: the provider call reports that failure itself
+        if len(self._allowed_until) >= _CHECKS_KEPT:
+            self._allowed_until.clear()
+        self._allowed_until[key] = time.monotonic() + CHECK_TTL
+
+    def _openai_client(self, api_base: str, kwargs: dict[str, Any]) -> openai.AsyncOpenAI:
+        http = self.http_client()
+        api_key = str(kwargs.get("api_key") or NO_KEY)
+        organization = kwargs.get("organization")
+        key = (api_base, api_key, organization if isinstance(organization, str) else None)
+        client = self._openai.get(key)
+        if client is None:
+            import openai
+
+            # Keys never come from the server's environment here: the URL is the caller's.
+            client = openai.AsyncOpenAI(
+                api_key=api_key,
+                base_url=api_base,
+                organization=key[2],
+                http_client=http,  # type: ignore[arg-type]  # the SDK takes httpx clients too
+                max_retries=0,
+            )
+            if len(self._openai) >= OPENAI_CLIENTS:
+                self._openai.popitem(last=False)
+            self._openai[key] = client
+        else:
+            self._openai.move_to_end(key)
+        return client
+
+
+def _openai_route(kwargs: dict[str, Any]) -> bool:
+    """Whether LiteLLM sends this call with the OpenAI SDK (so it takes an `AsyncOpenAI`)."""
+    provider = kwargs.get("custom_llm_provider")
+    if provider is not None:
+        return bool(provider == "openai")
+    return str(kwargs.get("model", "")).startswith("openai/")
+
+
+def refusal_in(exc: BaseException) -> OutboundRefused | None:
+    """The `OutboundRefused` that caused `exc` (LiteLLM and the OpenAI SDK wrap it), if any."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 16:
+        if isinstance(current, OutboundRefused):
+            return current
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
