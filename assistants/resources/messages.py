@@ -11,6 +11,8 @@ from assistants.metadata import checked_metadata
 from assistants.pagination import list_response, page_query
 from assistants.resources.lookups import deleted, fetch
 from assistants.resources.message_content import checked_attachments, content_blocks
+from assistants.runs.lifecycle import lock_key, settle_if_dead
+from assistants.runs.objects import ACTIVE
 from storage.base import Json, Key, Kind, Put
 
 
@@ -64,9 +66,6 @@ async def attach_for_search(ctx: Ctx, thread_id: str, messages: list[Json]) -> N
 
 async def refuse_if_run_active(ctx: Ctx, thread_id: str) -> None:
     """As OpenAI: no new messages while a run of the thread is active."""
-    from assistants.runs.lifecycle import lock_key, settle_if_dead
-    from assistants.runs.objects import ACTIVE
-
     lock = await ctx.store.docs.get(lock_key(ctx.tenant, thread_id))
     if lock is None:
         return

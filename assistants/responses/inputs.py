@@ -112,5 +112,6 @@ async def file_contents(ctx: Ctx, items: list[Json]) -> FileContents:
                 extracted = await asyncio.to_thread(extract_text, data, opened.filename)
             except IngestError as exc:
                 raise InvalidInput(f"File {file_id}: {exc}", param="input") from None
-            contents.texts[file_id] = extracted.text
+            name = opened.filename.replace('"', "'")
+            contents.texts[file_id] = f'<file name="{name}">\n{extracted.text}\n</file>'
     return contents

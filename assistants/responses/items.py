@@ -230,8 +230,7 @@ def _chat_content(parts: list[Json], files: FileContents) -> Any:
         elif kind == "input_file":
             text = files.texts.get(part.get("file_id") or "")
             if text:
-                name = part.get("filename") or part.get("file_id") or "file"
-                out.append({"type": "text", "text": f'<file name="{name}">\n{text}\n</file>'})
+                out.append({"type": "text", "text": text})
     if all(p["type"] == "text" for p in out):
         return "\n".join(p["text"] for p in out)
     return out
@@ -239,7 +238,8 @@ def _chat_content(parts: list[Json], files: FileContents) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class FileContents:
-    """Stored files that input items name: images as data URLs, other files as their text."""
+    """Stored files that input items name: images as data URLs, other files as their text
+    (wrapped in a ``<file name="...">`` block)."""
 
     images: dict[str, str] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)

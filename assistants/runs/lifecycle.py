@@ -7,11 +7,15 @@ expired, or cancelled if a cancel was asked) by any worker's sweeper or when it 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from typing import Any
 
 from assistants.context import Ctx
+from assistants.errors import ConflictError, NotFoundError
 from assistants.ids import now
+from assistants.pagination import walk
 from assistants.runs.objects import ACTIVE
 from assistants.work.leases import WorkRef, lease_expired, register, unregister
 from assistants.work.service import Settled, WorkService
@@ -83,8 +87,91 @@ async def settle_if_dead(store: Store, tenant: str, run: Json, version: int) -> 
         )
     except VersionConflict:
         return run
+    await _close_parts(store, tenant, settled)
     await release(store, tenant, settled)
     return settled
+
+
+async def _close_parts(store: Store, tenant: str, run: Json) -> None:
+    """The message and steps a dead worker left in progress end with their run."""
+    status, stamp = run["status"], now()
+    ops: list[WriteOp] = []
+    messages = walk(store, tenant, Kind.MESSAGE, run["thread_id"], {"run_id": run["id"]})
+    async for item in messages:
+        if item.doc["status"] == "in_progress":
+            closed = {
+                **item.doc,
+                "status": "incomplete",
+                "incomplete_at": stamp,
+                "incomplete_details": {"reason": f"run_{status}"},
+            }
+            ops.append(Put(Key(tenant, Kind.MESSAGE, run["thread_id"], item.id), closed))
+    async for item in walk(store, tenant, Kind.RUN_STEP, run["id"]):
+        if item.doc["status"] == "in_progress":
+            stamp_field = {"failed": "failed_at", "cancelled": "cancelled_at"}.get(
+                status, "expired_at"
+            )
+            closed = {**item.doc, "status": status, stamp_field: stamp}
+            ops.append(Put(Key(tenant, Kind.RUN_STEP, run["id"], item.id), closed))
+    if ops:
+        await store.docs.write(ops)
+
+
+async def cancel(ctx: Ctx, thread_id: str, run_id: str) -> Json:
+    """Ask a run to stop: an executing run becomes ``cancelling`` (its worker ends it), a
+    waiting one ``cancelled`` at once."""
+    for _ in range(5):
+        stored = await ctx.store.docs.get(run_key(ctx.tenant, thread_id, run_id))
+        if stored is None:
+            raise NotFoundError.of("run", run_id)
+        run = stored.doc
+        status = run["status"]
+        if status not in ACTIVE:
+            raise ConflictError(f"Cannot cancel run with status '{status}'.", param="run_id")
+        if status == "cancelling":
+            return run
+        executing = status in ("queued", "in_progress")
+        changes: dict[str, Any] = (
+            {"status": "cancelling"}
+            if executing
+            else {"status": "cancelled", "cancelled_at": now(), "required_action": None}
+        )
+        updated = {**run, **changes}
+        try:
+            await ctx.store.docs.put(
+                run_key(ctx.tenant, thread_id, run_id), updated, expected_version=stored.version
+            )
+        except VersionConflict:
+            continue
+        if executing:
+            work_of(ctx).request_cancel(run_id)
+        else:
+            await release(ctx.store, ctx.tenant, updated)
+        return updated
+    raise ConflictError("The run changed while it was being cancelled; retry.")
+
+
+async def stop_thread_run(ctx: Ctx, thread_id: str, wait_seconds: float = 10.0) -> None:
+    """Cancel the thread's active run and wait until it stopped writing (thread deletion)."""
+    lock = await ctx.store.docs.get(lock_key(ctx.tenant, thread_id))
+    if lock is None:
+        return
+    run_id = lock.doc["run_id"]
+    with contextlib.suppress(ConflictError, NotFoundError):
+        await cancel(ctx, thread_id, run_id)
+    running = work_of(ctx).running.get(run_id)
+    if running is not None:
+        await asyncio.wait({running.task}, timeout=wait_seconds)
+        return
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        stored = await ctx.store.docs.get(run_key(ctx.tenant, thread_id, run_id))
+        if stored is None:
+            return
+        current = await settle_if_dead(ctx.store, ctx.tenant, stored.doc, stored.version)
+        if current["status"] not in ACTIVE:
+            return
+        await asyncio.sleep(0.1)
 
 
 class RunSettler:

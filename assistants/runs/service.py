@@ -3,6 +3,7 @@ submit tool outputs, run steps."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from assistants.context import Ctx
@@ -16,9 +17,9 @@ from assistants.resources.threads import build_thread, store_thread
 from assistants.resources.tools import checked_sampling, checked_tools
 from assistants.runs.executor import start_round
 from assistants.runs.lifecycle import (
+    cancel,
     lock_key,
     registration,
-    release,
     settle_if_dead,
     work_of,
 )
@@ -41,18 +42,30 @@ def run_key(ctx: Ctx, thread_id: str, run_id: str) -> Key:
 
 
 async def _claim_thread(ctx: Ctx, thread_id: str, run_id: str) -> None:
-    """One active run per thread: take the thread's lock, or fail if its run is still active."""
+    """One active run per thread: take the thread's lock, or fail if another run holds it.
+
+    The lock is written (compare-and-set) just before its run. A lock whose run is not visible
+    yet is held, not stale, until it is older than a lease: a request that found it and took it
+    over would start a second run next to the first.
+    """
     key = lock_key(ctx.tenant, thread_id)
+    claim = {"id": thread_id, "run_id": run_id, "at": time.time()}
     for _ in range(3):
         try:
-            await ctx.store.docs.put(key, {"id": thread_id, "run_id": run_id}, expected_version=0)
+            await ctx.store.docs.put(key, claim, expected_version=0)
             return
         except VersionConflict:
             lock = await ctx.store.docs.get(key)
             if lock is None:
                 continue
             holder = await ctx.store.docs.get(run_key(ctx, thread_id, lock.doc["run_id"]))
-            if holder is not None:
+            if holder is None:
+                young = time.time() - lock.doc.get("at", 0) < work(ctx).lease_seconds
+                if young:
+                    raise ConflictError(
+                        f"Thread {thread_id} already has an active run.", param="thread_id"
+                    ) from None
+            else:
                 current = await settle_if_dead(ctx.store, ctx.tenant, holder.doc, holder.version)
                 if current["status"] in ACTIVE:
                     raise ConflictError(
@@ -60,9 +73,7 @@ async def _claim_thread(ctx: Ctx, thread_id: str, run_id: str) -> None:
                         param="thread_id",
                     ) from None
             try:
-                await ctx.store.docs.put(
-                    key, {"id": thread_id, "run_id": run_id}, expected_version=lock.version
-                )
+                await ctx.store.docs.put(key, claim, expected_version=lock.version)
                 return
             except VersionConflict:
                 continue
@@ -163,34 +174,8 @@ async def modify_run(ctx: Ctx, thread_id: str, run_id: str, body: dict[str, Any]
 
 async def cancel_run(ctx: Ctx, thread_id: str, run_id: str) -> dict[str, Any]:
     await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
-    service = work(ctx)
-    for _ in range(5):
-        stored = await fetch(ctx.store, ctx.tenant, Kind.RUN, run_id, thread_id)
-        run = stored.doc
-        status = run["status"]
-        if status not in ACTIVE:
-            raise ConflictError(f"Cannot cancel run with status '{status}'.", param="run_id")
-        if status == "cancelling":
-            return run
-        executing = status in ("queued", "in_progress")
-        changes: dict[str, Any] = (
-            {"status": "cancelling"}
-            if executing
-            else {"status": "cancelled", "cancelled_at": now(), "required_action": None}
-        )
-        updated = {**run, **changes}
-        try:
-            await ctx.store.docs.put(
-                run_key(ctx, thread_id, run_id), updated, expected_version=stored.version
-            )
-        except VersionConflict:
-            continue
-        if executing:
-            service.request_cancel(run_id)
-        else:
-            await release(ctx.store, ctx.tenant, updated)
-        return updated
-    raise ConflictError("The run changed while it was being cancelled; retry.")
+    await fetch(ctx.store, ctx.tenant, Kind.RUN, run_id, thread_id)
+    return await cancel(ctx, thread_id, run_id)
 
 
 async def submit_tool_outputs(

@@ -57,7 +57,10 @@ def test_killed_worker_run_fails_after_lease(store_url, tmp_path, upstream):
         )
         run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
         wait_status(client, thread.id, run.id, {"in_progress"})
-        time.sleep(1)
+        deadline = time.monotonic() + 60
+        while client.beta.threads.messages.list(thread.id, limit=1).data[0].role != "assistant":
+            assert time.monotonic() < deadline, "the run never started its message"
+            time.sleep(0.1)
     finally:
         first.kill()
     second = ProcessServer(store_url, tmp_path, **env).start()
@@ -69,6 +72,10 @@ def test_killed_worker_run_fails_after_lease(store_url, tmp_path, upstream):
         failed = client.beta.threads.runs.retrieve(run.id, thread_id=thread.id)
         assert failed.last_error.code == "server_error"
         assert "interrupted" in failed.last_error.message
+        # Its message ends with it, never left in progress.
+        message = client.beta.threads.messages.list(thread.id, limit=1).data[0]
+        assert message.status == "incomplete"
+        assert message.incomplete_details.reason == "run_failed"
         # The thread is free again: a new run can start and complete.
         done = client.beta.threads.runs.create_and_poll(
             thread_id=thread.id, assistant_id=client.beta.assistants.create(model="gpt-4o-mini").id

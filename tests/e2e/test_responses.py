@@ -512,3 +512,39 @@ def test_reasoning_becomes_a_reasoning_item_with_a_summary(client, upstream):
     )
     assert "response.reasoning_summary_part.done" in names
     assert final.reasoning.effort == "low"
+
+
+def test_image_and_file_parts_reach_the_model(client, upstream):
+    pixel = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYAAAAAMA"
+        "ASsJTYQAAAAASUVORK5CYII="
+    )
+    doc = client.files.create(
+        file=("notes.txt", b"The launch code is AZURE-7."), purpose="user_data"
+    )
+    marker = word()
+    client.responses.create(
+        model="gpt-4o-mini",
+        input=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": f"look {marker}"},
+                    {"type": "input_image", "image_url": pixel, "detail": "low"},
+                    {"type": "input_file", "file_id": doc.id},
+                ],
+            }
+        ],
+    )
+    (message,) = sent_to_model(upstream, marker)
+    kinds = [part["type"] for part in message["content"]]
+    assert kinds == ["text", "image_url", "text"]
+    assert message["content"][1]["image_url"] == {"url": pixel, "detail": "low"}
+    assert (
+        "AZURE-7" in message["content"][2]["text"] and "notes.txt" in message["content"][2]["text"]
+    )
+    with pytest.raises(openai.NotFoundError):
+        client.responses.create(
+            model="gpt-4o-mini",
+            input=[{"role": "user", "content": [{"type": "input_file", "file_id": "file-nope"}]}],
+        )

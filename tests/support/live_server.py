@@ -21,6 +21,7 @@ def free_port() -> int:
 
 class LiveServer:
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
