@@ -40,6 +40,7 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     settings = Settings(store=url, workers=1, max_upload_bytes=8 * 1024 * 1024)
     server = LiveServer(settings).start()
     server.backend = backend  # type: ignore[attr-defined]
+    server.store_url = url  # type: ignore[attr-defined]
     yield server
     server.stop()
 
