@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistants.context import Ctx
-from assistants.errors import ConflictError, InvalidInput, NotFoundError
+from assistants.errors import ConflictError, InvalidInput, NotFoundError, quoted
 from assistants.ids import now
 from assistants.metadata import checked_metadata
 from assistants.pagination import list_response, page_query
@@ -204,11 +204,17 @@ async def submit_tool_outputs(
     outputs = {}
     for index, item in enumerate(body["tool_outputs"]):
         call_id = item.get("tool_call_id")
+        param = f"tool_outputs[{index}].tool_call_id"
         if call_id not in expected:
             raise InvalidInput(
-                f"Invalid 'tool_outputs[{index}].tool_call_id': no tool call '{call_id}' awaits "
-                "an output in this run.",
-                param=f"tool_outputs[{index}].tool_call_id",
+                f"Invalid '{param}': no tool call {quoted(call_id)} awaits an output in this run.",
+                param=param,
+            )
+        if call_id in outputs:
+            raise InvalidInput(
+                f"Invalid '{param}': duplicate tool_call_id {quoted(call_id)}; submit one output "
+                "per tool call.",
+                param=param,
             )
         outputs[call_id] = item.get("output") or ""
     missing = [call_id for call_id in expected if call_id not in outputs]
