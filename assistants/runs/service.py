@@ -11,7 +11,7 @@ from assistants.ids import now
 from assistants.metadata import checked_metadata
 from assistants.pagination import list_response, page_query
 from assistants.resources.lookups import fetch
-from assistants.resources.messages import message_key, new_message
+from assistants.resources.messages import check_message_files, message_key, new_message
 from assistants.resources.threads import build_thread, store_thread
 from assistants.resources.tools import checked_sampling, checked_tools
 from assistants.runs.manager import (
@@ -109,6 +109,8 @@ async def create_run(ctx: Ctx, thread_id: str, body: dict[str, Any]) -> tuple[di
         new_message(ctx, thread_id, m, f"additional_messages[{i}]")
         for i, m in enumerate(additional)
     ]
+    for index, message in enumerate(messages):
+        await check_message_files(ctx, message, f"additional_messages[{index}]")
     await _claim_thread(ctx, thread_id, run["id"])
     extra = [Put(message_key(ctx, thread_id, m["id"]), m) for m in messages]
     queue = await _launch(ctx, run, extra, bool(body.get("stream")))
