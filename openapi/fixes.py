@@ -6,6 +6,7 @@ OpenAPI 3.1; ``for_connexion`` then makes the shallow changes only Connexion nee
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -132,6 +133,35 @@ def nullable_list_cursors(spec: dict) -> None:
                 cursor["type"] = ["string", "null"]
 
 
+# The read-only fields of a thread object, which the SDKs send when a ``Thread`` is passed back.
+THREAD_READ_ONLY = {
+    "id": {"type": "string", "description": "Ignored: the new thread gets its own id."},
+    "object": {"type": "string", "enum": ["thread"], "description": "Ignored."},
+    "created_at": {"type": "integer", "description": "Ignored."},
+}
+
+
+def thread_passed_back(spec: dict) -> None:
+    """``createThreadAndRun(thread=<Thread>)``: accept the read-only fields of a thread object.
+
+    Users of the astra-assistants client pass a ``Thread`` they read back as ``thread``; the
+    openai SDK sends its ``id``, ``object`` and ``created_at``, which ``CreateThreadRequest``
+    (closed with ``additionalProperties: false``) refuses. The server ignores them.
+    """
+    schemas = spec.get("components", {}).get("schemas", {})
+    create, run = schemas.get("CreateThreadRequest"), schemas.get("CreateThreadAndRunRequest")
+    if not isinstance(create, dict) or not isinstance(run, dict):
+        return
+    passed = copy.deepcopy(create)
+    passed.setdefault("properties", {}).update(copy.deepcopy(THREAD_READ_ONLY))
+    schemas["CreateThreadAndRunThread"] = passed
+    thread = run.setdefault("properties", {}).get("thread") or {}
+    run["properties"]["thread"] = {
+        **thread,
+        "$ref": "#/components/schemas/CreateThreadAndRunThread",
+    }
+
+
 ALL_FIXES: tuple[Callable[[dict], None], ...] = (
     drop_code_samples,
     nullable_to_null_branches,
@@ -139,6 +169,7 @@ ALL_FIXES: tuple[Callable[[dict], None], ...] = (
     parameter_bounds_for_draft4,
     event_stream_responses,
     nullable_list_cursors,
+    thread_passed_back,
 )
 
 

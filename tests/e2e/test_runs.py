@@ -418,3 +418,13 @@ def test_duplicate_tool_call_ids_are_400(client):
     )
     assert run.status == "completed"
 
+
+def test_create_and_run_accepts_a_thread_object_passed_back(client):
+    assistant = client.beta.assistants.create(model="gpt-4o-mini")
+    thread = client.beta.threads.create(metadata={"from": "sdk"})
+    run = client.beta.threads.create_and_run_poll(assistant_id=assistant.id, thread=thread)
+    assert run.status == "completed"
+    assert run.thread_id != thread.id
+    created = client.beta.threads.retrieve(run.thread_id)
+    assert created.metadata == {"from": "sdk"}
+    assert created.created_at >= thread.created_at
