@@ -2,9 +2,9 @@
 
 Python's ``json`` accepts what UTF-8 cannot carry (a lone surrogate escape such as ``"\\ud800"``,
 which later fails when stored or answered) and nests as deep as the interpreter's stack allows
-(then raises ``RecursionError``). Both are refused here with 400 before any handler runs. And
-JSON Schema counts ``816.0`` as an integer: where the operation's schema wants an integer, the
-handler receives ``816``.
+(then raises ``RecursionError``); it also reads ``NaN`` and ``Infinity``, which JSON does not
+have. All are refused here with 400 before any handler runs. And JSON Schema counts ``816.0``
+as an integer: where the operation's schema wants an integer, the handler receives ``816``.
 
 Each check costs a C-speed scan of the raw bytes; the Python walks run only when that scan finds
 something to look at.
@@ -56,7 +56,9 @@ def parse_body(raw: bytes, encoding: str = "utf-8") -> ParsedBody:
         return value
 
     try:
-        parsed.value = json.loads(raw.decode(encoding), parse_float=number)
+        parsed.value = json.loads(
+            raw.decode(encoding), parse_float=number, parse_constant=_not_json
+        )
     except RecursionError:
         raise InvalidRequest(TOO_DEEP) from None
     except (ValueError, UnicodeDecodeError):
@@ -66,6 +68,11 @@ def parse_body(raw: bytes, encoding: str = "utf-8") -> ParsedBody:
     if _SURROGATE_ESCAPE.search(raw):
         _refuse_lone_surrogates(parsed.value)
     return parsed
+
+
+def _not_json(constant: str) -> None:
+    """``NaN`` and ``Infinity``, which Python's json accepts and JSON does not."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 def depth_of(raw: bytes) -> int:

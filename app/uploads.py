@@ -55,7 +55,11 @@ def fields_from_form(form: FormData) -> dict[str, Any]:
 def file_fields(schema: dict) -> list[str]:
     """The form fields the schema wants as files (``format: binary``)."""
     properties = schema.get("properties") or {}
-    return [name for name, spec in properties.items() if spec.get("format") == "binary"]
+    return [
+        name
+        for name, spec in properties.items()
+        if isinstance(spec, dict) and spec.get("format") == "binary"
+    ]
 
 
 def _scalar(value: str) -> Any:

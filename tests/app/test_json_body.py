@@ -35,6 +35,12 @@ def test_pairs_and_escaped_backslashes_are_text(raw):
     parse_body(raw)
 
 
+@pytest.mark.parametrize("raw", [b"NaN", b'{"t": Infinity}', b"[-Infinity]"])
+def test_non_finite_numbers_are_not_json(raw):
+    with pytest.raises(InvalidRequest, match="could not parse the JSON body"):
+        parse_body(raw)
+
+
 def test_integral_floats_are_reported():
     assert parse_body(b'{"a": 1.5}').integral_floats is False
     assert parse_body(b'{"a": 2}').integral_floats is False
