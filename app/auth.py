@@ -1,8 +1,10 @@
 """Who is calling: the tenant a request acts for, derived from its credential.
 
-``cassandra`` and ``sqlite`` modes: the tenant is the SHA-256 of the ``astra-api-token`` header if
-given, else of the bearer token; with ``ASSISTANTS_API_KEYS`` set that credential must be one of
-them. ``astra`` mode: the tenant is the Astra token's own database, so the token is the tenant too.
+Without ``ASSISTANTS_API_KEYS``: the tenant is the SHA-256 of the ``astra-api-token`` header if
+given, else of the bearer token. With server keys: the bearer must be one of them (401 otherwise,
+whatever else is sent; the provider key then travels in ``api-key``), and the tenant is that
+server key together with the ``astra-api-token`` if one is sent, so the users of one server key
+are kept apart. ``astra`` mode: the Astra token also selects the tenant's own database.
 Only the hash is ever kept; the credential itself is never stored or logged.
 """
 
@@ -16,8 +18,12 @@ ASTRA_TOKEN_HEADER = "astra-api-token"
 STATE_KEY = "assistants.state"
 
 
-def tenant_of(credential: str) -> str:
-    return hashlib.sha256(credential.encode()).hexdigest()
+def tenant_of(credential: str, user: str | None = None) -> str:
+    digest = hashlib.sha256(credential.encode())
+    if user:
+        # A separator no header value can hold, so ("ab", "c") and ("a", "bc") differ.
+        digest.update(b"\n" + user.encode())
+    return digest.hexdigest()
 
 
 def _allowed(credential: str, keys: frozenset[str]) -> bool:
@@ -31,9 +37,11 @@ def bearer_info(token: str, request: Any) -> dict[str, Any] | None:
     state = scope.get(STATE_KEY)
     keys: frozenset[str] = state.api_keys if state is not None else frozenset()
     astra_token = request.headers.get(ASTRA_TOKEN_HEADER)
+    if keys:
+        if not token or not _allowed(token, keys):
+            return None
+        return {"sub": tenant_of(token, astra_token), "server_key": True}
     credential = astra_token or token
     if not credential:
         return None
-    if keys and not _allowed(credential, keys):
-        return None
-    return {"sub": tenant_of(credential), "server_key": bool(keys) and _allowed(token, keys)}
+    return {"sub": tenant_of(credential), "server_key": False}

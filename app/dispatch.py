@@ -7,7 +7,6 @@ spec without a handler answer 501; paths outside the spec 404, known paths with 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -17,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 from app.auth import STATE_KEY
 from app.call import Call
 from app.errors import ApiError, MethodNotAllowed, NotFound, NotImplementedOperation, to_api_error
+from app.json_out import json_bytes
 from app.operations import query_values
 from app.state import AppState
 from app.uploads import FORM_KEY
@@ -28,8 +28,7 @@ OPERATION_KEY = "assistants.operation_id"
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(content, status, headers, media_type="application/json")
+    return Response(json_bytes(body), status, headers, media_type="application/json")
 
 
 def error_response(error: ApiError) -> Response:

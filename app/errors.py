@@ -12,11 +12,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from assistants import errors as domain_errors
+from assistants.errors import clipped
 from inference import errors as inference_errors
 from outbound import OutboundRefused
 from storage import errors as storage_errors
 
 logger = logging.getLogger("assistants.errors")
+
+# Messages quote values clipped already; this bounds whatever else an error may carry.
+MAX_MESSAGE = 4096
+MAX_PARAM = 256
 
 
 class ApiError(Exception):
@@ -32,9 +37,10 @@ class ApiError(Exception):
         code: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        message = clipped(message, MAX_MESSAGE)
         super().__init__(message)
         self.message = message
-        self.param = param
+        self.param = None if param is None else clipped(param, MAX_PARAM)
         if code is not None:
             self.code = code
         self.headers = dict(headers or {})

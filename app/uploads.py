@@ -52,6 +52,16 @@ def fields_from_form(form: FormData) -> dict[str, Any]:
     return fields
 
 
+def file_fields(schema: dict) -> list[str]:
+    """The form fields the schema wants as files (``format: binary``)."""
+    properties = schema.get("properties") or {}
+    return [
+        name
+        for name, spec in properties.items()
+        if isinstance(spec, dict) and spec.get("format") == "binary"
+    ]
+
+
 def _scalar(value: str) -> Any:
     if value.isdigit():
         return int(value)
@@ -89,6 +99,14 @@ class StreamingMultipartValidator(AbstractRequestBodyValidator):
         except MultiPartException as exc:
             raise InvalidRequest(f"Could not parse the multipart body: {exc.message}") from None
         fields = fields_from_form(form)
+        for name in file_fields(self._schema):
+            if name in fields:  # a part without a filename arrives as a plain field
+                await form.close()
+                raise InvalidRequest(
+                    f"Invalid '{name}': expected a file, but got a plain form field. Send it as a "
+                    f"file part with a filename (curl: -F {name}=@path).",
+                    param=name,
+                )
         files = {k: v for k, v in form.multi_items() if isinstance(v, UploadFile)}
         for name, upload in files.items():
             if upload.size is not None and upload.size > limit:

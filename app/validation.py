@@ -9,7 +9,6 @@ OpenAI's 3.1 spec), parameters with cached draft-4 validators, and raise ``Inval
 from __future__ import annotations
 
 import json
-import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -27,6 +26,8 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.types import Receive, Scope
 
 from app.errors import InvalidRequest, PayloadTooLarge
+from app.json_body import TOO_DEEP, integers_as_int, parse_body
+from app.schema_errors import describe, invalid_from, param_path
 
 BODY_KEY = "assistants.body"
 MAX_JSON_BODY = 64 * 1024 * 1024
@@ -58,7 +59,11 @@ class CompiledSchema:
             return None
         if self._python is None:
             self._python = self.kind(self.schema)
-        return best_match(self._python.iter_errors(instance))
+        try:
+            return best_match(self._python.iter_errors(instance))
+        except RecursionError:
+            # Bodies nest at most MAX_DEPTH levels, but a recursive schema may still go deeper.
+            raise InvalidRequest(TOO_DEEP) from None
 
 
 _compiled: dict[tuple[int, type], CompiledSchema] = {}
@@ -72,35 +77,6 @@ def compiled(schema: dict, kind: type) -> CompiledSchema:
         entry = CompiledSchema(schema, kind)
         _compiled[(id(schema), kind)] = entry
     return entry
-
-
-def param_path(path: Iterable[Any]) -> str | None:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or None
-
-
-def invalid_from(error: ValidationError) -> InvalidRequest:
-    """OpenAI-style message and ``param`` for a schema violation."""
-    path = list(error.absolute_path)
-    if error.validator == "additionalProperties":
-        extra = re.findall(r"'([^']+)'", error.message)
-        name = extra[0] if extra else "?"
-        return InvalidRequest(
-            f"Unrecognized request argument supplied: {name}",
-            param=param_path([*path, name]),
-        )
-    if error.validator == "required":
-        found = re.match(r"'([^']+)'", error.message)
-        name = found.group(1) if found else "?"
-        return InvalidRequest(
-            f"Missing required parameter: '{param_path([*path, name])}'.",
-            param=param_path([*path, name]),
-        )
-    where = param_path(path)
-    prefix = f"Invalid value for '{where}': " if where else "Invalid request body: "
-    return InvalidRequest(prefix + error.message, param=where)
 
 
 class JsonBodyValidator(AbstractRequestBodyValidator):
@@ -120,25 +96,7 @@ class JsonBodyValidator(AbstractRequestBodyValidator):
                 raise PayloadTooLarge("The request body is too large.")
             chunks.append(chunk)
             more = message.get("more_body", False)
-        raw = b"".join(chunks)
-        if not raw.strip():
-            if self._required:
-                raise InvalidRequest("A request body is required.")
-            body = None
-        else:
-            try:
-                body = json.loads(raw.decode(self._encoding))
-            except (ValueError, UnicodeDecodeError):
-                raise InvalidRequest(
-                    "We could not parse the JSON body of your request. (HINT: This likely means "
-                    "you aren't using your HTTP library correctly. The OpenAI API expects a JSON "
-                    "payload, but what was sent was not valid JSON.)"
-                ) from None
-        if body is not None or not self._nullable:
-            error = compiled(self._schema, Draft202012Validator).first_error(body)
-            if error is not None:
-                raise invalid_from(error)
-        scope.setdefault("extensions", {})[BODY_KEY] = body
+        scope.setdefault("extensions", {})[BODY_KEY] = self._checked(b"".join(chunks))
 
         async def replay() -> dict:
             if messages:
@@ -146,6 +104,22 @@ class JsonBodyValidator(AbstractRequestBodyValidator):
             return await receive()
 
         return replay, scope
+
+    def _checked(self, raw: bytes) -> Any:
+        if not raw.strip():
+            # An optional body may be left out (``POST /threads`` creates an empty thread).
+            if self._required:
+                raise InvalidRequest("A request body is required.")
+            return None
+        parsed = parse_body(raw, self._encoding)
+        body = parsed.value
+        if body is not None or not self._nullable:
+            error = compiled(self._schema, Draft202012Validator).first_error(body)
+            if error is not None:
+                raise invalid_from(error)
+        if parsed.integral_floats:
+            body = integers_as_int(body, self._schema)
+        return body
 
 
 class CachedParameterValidator(ParameterValidator):
@@ -165,7 +139,7 @@ class CachedParameterValidator(ParameterValidator):
         schema = param.get("schema", param)
         error = compiled(schema, Draft4Validator).first_error(value)
         if error is not None:
-            raise InvalidRequest(f"Invalid value for '{name}': {error.message}", param=name)
+            raise InvalidRequest(f"Invalid value for '{name}': {describe(error)}", param=name)
         return None
 
     def validate_query_parameter(self, param: dict, request: Any) -> str | None:

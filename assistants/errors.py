@@ -2,6 +2,26 @@
 
 from __future__ import annotations
 
+QUOTE_LIMIT = 100
+
+
+def clipped(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """At most ``limit`` characters of ``text``, so no error echoes a whole oversized value."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``value`` as an error message quotes it: its repr, clipped."""
+    return clipped(repr(value), limit)
+
+
+def clipped_schema_message(message: str, instance: object) -> str:
+    """A jsonschema message, which starts with the whole offending value, with it quoted short."""
+    whole = repr(instance)
+    if message.startswith(whole):
+        return quoted(instance) + message[len(whole) :]
+    return clipped(message, 300)
+
 
 class DomainError(Exception):
     def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
@@ -16,7 +36,7 @@ class NotFoundError(DomainError):
 
     @classmethod
     def of(cls, kind: str, object_id: str, param: str | None = None) -> NotFoundError:
-        return cls(f"No {kind} found with id '{object_id}'.", param=param)
+        return cls(f"No {kind} found with id '{clipped(object_id)}'.", param=param)
 
 
 class InvalidInput(DomainError):

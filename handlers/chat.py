@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,12 +9,13 @@ from starlette.responses import StreamingResponse
 
 from app.call import Call
 from app.errors import to_api_error
+from app.json_out import json_bytes
 from handlers.registry import operation
 from inference.requests import chat_request_from_body, openai_completion
 
 
 def _sse(data: Any) -> bytes:
-    return f"data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
+    return b"data: " + json_bytes(data) + b"\n\n"
 
 
 @operation("createChatCompletion")

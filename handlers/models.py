@@ -6,6 +6,7 @@ from typing import Any
 
 from app.call import Call
 from app.errors import NotFound
+from assistants.errors import clipped
 from handlers.registry import operation
 
 
@@ -22,7 +23,7 @@ async def retrieve_model(call: Call) -> Any:
         if model["id"] == wanted:
             return model
     raise NotFound(
-        f"The model '{wanted}' does not exist or you do not have access to it.",
+        f"The model '{clipped(wanted)}' does not exist or you do not have access to it.",
         param="model",
         code="model_not_found",
     )

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sse_starlette.sse import EventSourceResponse
 
+from app.json_out import json_text
 from assistants.work.events import DONE, Event
 
 
 def _dumps(data: Any) -> str:
-    return (
-        data
-        if isinstance(data, str)
-        else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    )
+    return data if isinstance(data, str) else json_text(data)
 
 
 def run_event_stream(

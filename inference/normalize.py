@@ -36,7 +36,10 @@ def completion_dict(response: Any) -> dict[str, Any]:
 
 
 def chunk_dict(chunk: Any) -> dict[str, Any]:
-    """A `chat.completion.chunk` dict; choices always carry `finish_reason` and a `delta`."""
+    """A `chat.completion.chunk` dict; choices always carry `finish_reason` and a `delta`.
+
+    The delta that opens the message (with `role`) carries `refusal: null`, as OpenAI's does.
+    """
     out = _dump(chunk)
     _strip(out)
     for choice in out.get("choices", ()):
@@ -45,6 +48,8 @@ def chunk_dict(chunk: Any) -> dict[str, Any]:
         delta = choice.setdefault("delta", {})
         if isinstance(delta, dict):
             _strip(delta)
+            if "role" in delta:
+                delta.setdefault("refusal", None)
     return out
 
 

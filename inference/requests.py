@@ -35,6 +35,7 @@ def openai_completion(result: dict[str, Any]) -> dict[str, Any]:
         message.setdefault("role", "assistant")
         message.setdefault("content", None)
         message.setdefault("refusal", None)
+        message.setdefault("annotations", [])
         choice["message"] = message
         choices.append(choice)
     completion["choices"] = choices

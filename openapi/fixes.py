@@ -6,6 +6,7 @@ OpenAPI 3.1; ``for_connexion`` then makes the shallow changes only Connexion nee
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -150,14 +151,17 @@ ONE_OF_AS_ANY_OF_PATHS = ("/responses", "/conversations")
 _REF = "#/components/schemas/"
 
 
-def _refs(node: Any) -> Iterator[str]:
+def _refs(node: Any) -> list[str]:
+    """The component schemas that ``node`` names by ``$ref``."""
     found: list[str] = []
-    walk(
-        node, lambda item: found.append(item["$ref"]) if isinstance(item.get("$ref"), str) else None
-    )
-    for ref in found:
-        if ref.startswith(_REF):
-            yield ref[len(_REF) :]
+
+    def collect(item: dict) -> None:
+        ref = item.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_REF):
+            found.append(ref[len(_REF) :])
+
+    walk(node, collect)
+    return found
 
 
 def _one_of_to_any_of(node: dict) -> None:
@@ -193,6 +197,35 @@ def responses_one_of_as_any_of(spec: dict) -> None:
         pending += _refs(schemas[name])
 
 
+# The read-only fields of a thread object, which the SDKs send when a ``Thread`` is passed back.
+THREAD_READ_ONLY = {
+    "id": {"type": "string", "description": "Ignored: the new thread gets its own id."},
+    "object": {"type": "string", "enum": ["thread"], "description": "Ignored."},
+    "created_at": {"type": "integer", "description": "Ignored."},
+}
+
+
+def thread_passed_back(spec: dict) -> None:
+    """``createThreadAndRun(thread=<Thread>)``: accept the read-only fields of a thread object.
+
+    Users of the astra-assistants client pass a ``Thread`` they read back as ``thread``; the
+    openai SDK sends its ``id``, ``object`` and ``created_at``, which ``CreateThreadRequest``
+    (closed with ``additionalProperties: false``) refuses. The server ignores them.
+    """
+    schemas = spec.get("components", {}).get("schemas", {})
+    create, run = schemas.get("CreateThreadRequest"), schemas.get("CreateThreadAndRunRequest")
+    if not isinstance(create, dict) or not isinstance(run, dict):
+        return
+    passed = copy.deepcopy(create)
+    passed.setdefault("properties", {}).update(copy.deepcopy(THREAD_READ_ONLY))
+    schemas["CreateThreadAndRunThread"] = passed
+    thread = run.setdefault("properties", {}).get("thread") or {}
+    run["properties"]["thread"] = {
+        **thread,
+        "$ref": "#/components/schemas/CreateThreadAndRunThread",
+    }
+
+
 ALL_FIXES: tuple[Callable[[dict], None], ...] = (
     drop_code_samples,
     nullable_to_null_branches,
@@ -202,6 +235,7 @@ ALL_FIXES: tuple[Callable[[dict], None], ...] = (
     nullable_list_cursors,
     responses_one_of_as_any_of,
     error_envelopes,
+    thread_passed_back,
 )
 
 

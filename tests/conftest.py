@@ -55,6 +55,7 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     from inference.loader import load_litellm
 
     load_litellm()
+    server.store_url = url  # type: ignore[attr-defined]
     yield server
     server.stop()
 

@@ -10,7 +10,11 @@ from assistants.ids import new_id, now
 from assistants.metadata import checked_metadata
 from assistants.pagination import list_response, page_query
 from assistants.resources.lookups import deleted, fetch
-from assistants.resources.message_content import checked_attachments, content_blocks
+from assistants.resources.message_content import (
+    check_image_files,
+    checked_attachments,
+    content_blocks,
+)
 from assistants.runs.lifecycle import lock_key, settle_if_dead
 from assistants.runs.objects import ACTIVE
 from storage.base import Json, Key, Kind, Put
@@ -42,12 +46,15 @@ def new_message(ctx: Ctx, thread_id: str, body: dict[str, Any], param: str = "")
     }
 
 
-async def check_attachment_files(ctx: Ctx, message: Json, param: str = "attachments") -> None:
+async def check_message_files(ctx: Ctx, message: Json, param: str = "") -> None:
+    """The files a new message refers to (attachments, image files) are the caller's."""
+    prefix = f"{param}." if param else ""
     for index, attachment in enumerate(message["attachments"]):
         await fetch(
             ctx.store, ctx.tenant, Kind.FILE, attachment["file_id"],
-            param=f"{param}[{index}].file_id",
+            param=f"{prefix}attachments[{index}].file_id",
         )  # fmt: skip
+    await check_image_files(ctx, message["content"], f"{prefix}content")
 
 
 async def attach_for_search(ctx: Ctx, thread_id: str, messages: list[Json]) -> None:
@@ -84,7 +91,7 @@ async def create_message(ctx: Ctx, thread_id: str, body: dict[str, Any]) -> Json
     await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
     await refuse_if_run_active(ctx, thread_id)
     message = new_message(ctx, thread_id, body)
-    await check_attachment_files(ctx, message)
+    await check_message_files(ctx, message)
     await ctx.store.docs.write([Put(message_key(ctx, thread_id, message["id"]), message)])
     await attach_for_search(ctx, thread_id, [message])
     return message
@@ -103,6 +110,7 @@ async def modify_message(ctx: Ctx, thread_id: str, message_id: str, body: dict[s
         message["metadata"] = checked_metadata(body["metadata"])
     if "content" in body:
         message["content"] = content_blocks(body["content"])
+        await check_image_files(ctx, message["content"])
     await ctx.store.docs.put(message_key(ctx, thread_id, message_id), message)
     return message
 

@@ -12,7 +12,7 @@ from assistants.pagination import list_response, page_query, walk
 from assistants.resources.lookups import deleted, fetch
 from assistants.resources.messages import (
     attach_for_search,
-    check_attachment_files,
+    check_message_files,
     message_key,
     new_message,
 )
@@ -48,7 +48,7 @@ async def build_thread(ctx: Ctx, body: dict[str, Any]) -> tuple[Json, list[Json]
         for index, item in enumerate(requested)
     ]
     for index, message in enumerate(messages):
-        await check_attachment_files(ctx, message, f"messages[{index}].attachments")
+        await check_message_files(ctx, message, f"messages[{index}]")
     return thread, messages
 
 

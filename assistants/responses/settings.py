@@ -12,7 +12,7 @@ from typing import Any
 
 from assistants.context import Ctx
 from assistants.errors import InvalidInput, NotFoundError
-from assistants.resources.tools import checked_sampling
+from assistants.resources.tools import checked_function, checked_sampling
 from assistants.resources.tools import vector_store_ids as assistant_store_ids
 from inference.base import ChatRequest
 from storage.base import Json, Key, Kind
@@ -22,14 +22,10 @@ _VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
 
 
 def _function_tool(tool: Json, param: str) -> Json:
-    name = tool.get("name")
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
-        raise InvalidInput(
-            f"Invalid '{param}.name': must match ^[a-zA-Z0-9_-]{{1,64}}$.", param=f"{param}.name"
-        )
+    checked_function(tool, param)  # the same checks as Assistants' function tools
     return {
         "type": "function",
-        "name": name,
+        "name": tool["name"],
         "description": tool.get("description"),
         "parameters": tool.get("parameters"),
         "strict": tool.get("strict", True) if tool.get("strict") is not None else True,

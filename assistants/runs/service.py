@@ -7,12 +7,12 @@ import time
 from typing import Any
 
 from assistants.context import Ctx
-from assistants.errors import ConflictError, InvalidInput, NotFoundError
+from assistants.errors import ConflictError, InvalidInput, NotFoundError, quoted
 from assistants.ids import now
 from assistants.metadata import checked_metadata
 from assistants.pagination import list_response, page_query
 from assistants.resources.lookups import fetch
-from assistants.resources.messages import message_key, new_message
+from assistants.resources.messages import check_message_files, message_key, new_message
 from assistants.resources.threads import build_thread, store_thread
 from assistants.resources.tools import checked_sampling, checked_tools
 from assistants.runs.executor import start_round
@@ -123,6 +123,8 @@ async def create_run(ctx: Ctx, thread_id: str, body: dict[str, Any]) -> tuple[di
         new_message(ctx, thread_id, m, f"additional_messages[{i}]")
         for i, m in enumerate(additional)
     ]
+    for index, message in enumerate(messages):
+        await check_message_files(ctx, message, f"additional_messages[{index}]")
     await _claim_thread(ctx, thread_id, run["id"])
     extra = [Put(message_key(ctx, thread_id, m["id"]), m) for m in messages]
     queue = await _launch(ctx, run, extra, bool(body.get("stream")))
@@ -192,11 +194,17 @@ async def submit_tool_outputs(
     outputs = {}
     for index, item in enumerate(body["tool_outputs"]):
         call_id = item.get("tool_call_id")
+        param = f"tool_outputs[{index}].tool_call_id"
         if call_id not in expected:
             raise InvalidInput(
-                f"Invalid 'tool_outputs[{index}].tool_call_id': no tool call '{call_id}' awaits "
-                "an output in this run.",
-                param=f"tool_outputs[{index}].tool_call_id",
+                f"Invalid '{param}': no tool call {quoted(call_id)} awaits an output in this run.",
+                param=param,
+            )
+        if call_id in outputs:
+            raise InvalidInput(
+                f"Invalid '{param}': duplicate tool_call_id {quoted(call_id)}; submit one output "
+                "per tool call.",
+                param=param,
             )
         outputs[call_id] = item.get("output") or ""
     missing = [call_id for call_id in expected if call_id not in outputs]

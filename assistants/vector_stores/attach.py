@@ -39,15 +39,18 @@ class FileSpec:
 
 
 async def check_files(ctx: Ctx, file_ids: list[str], param: str) -> list[Json]:
-    """The file objects of ``file_ids``; 404 names the first missing one."""
-    return list(
-        await asyncio.gather(
-            *(
-                fetch_doc(ctx.store, ctx.tenant, Kind.FILE, file_id, param=f"{param}[{i}]")
-                for i, file_id in enumerate(file_ids)
-            )
-        )
+    """The file objects of ``file_ids``; 404 names the first missing one (in request order)."""
+    found = await asyncio.gather(
+        *(
+            fetch_doc(ctx.store, ctx.tenant, Kind.FILE, file_id, param=f"{param}[{i}]")
+            for i, file_id in enumerate(file_ids)
+        ),
+        return_exceptions=True,
     )
+    for item in found:
+        if isinstance(item, BaseException):
+            raise item
+    return [item for item in found if not isinstance(item, BaseException)]
 
 
 async def add_files(

@@ -26,6 +26,7 @@ import numpy as np
 
 from storage.base import Chunk, Hit
 from storage.cassandra.chunk_tables import ChunkCql, ChunkTables
+from storage.cassandra.doc_cql import encode
 from storage.cassandra.ranking import Candidate, exact_score, finalists, ranked
 from storage.cassandra.session import ANN_PROFILE, CqlSession, Params
 from storage.errors import StorageUnavailable
@@ -67,7 +68,7 @@ class CassandraChunkIndex:
         try:
             for chunk in chunks:
                 vector = np.asarray(chunk.embedding, dtype=np.float32).tolist()
-                metadata = json.dumps(chunk.metadata, separators=(",", ":"), ensure_ascii=False)
+                metadata = encode(chunk.metadata)  # valid UTF-8 whatever the attributes hold
                 params = (
                     tenant,
                     vector_store_id,

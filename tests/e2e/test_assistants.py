@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import openai
 import pytest
 
@@ -137,3 +139,66 @@ async def test_async_client_round_trip(aclient):
     assert (await aclient.beta.assistants.retrieve(created.id)).name == "async"
     listed = [a.id async for a in aclient.beta.assistants.list(limit=1)]
     assert created.id in listed
+
+
+def function_tool(name: str, parameters: dict | None = None) -> dict:
+    function: dict = {"name": name}
+    if parameters is not None:
+        function["parameters"] = parameters
+    return {"type": "function", "function": function}
+
+
+@pytest.mark.parametrize("name", ["bad name!", "", "x" * 65, "naïve", "a.b"])
+def test_function_names_are_checked(client, name):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.beta.assistants.create(model="gpt-4o", tools=[function_tool(name)])
+    assert caught.value.param == "tools[0].function.name"
+    assistant = client.beta.assistants.create(model="gpt-4o", tools=[function_tool("ok-name_1")])
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.beta.assistants.update(
+            assistant.id, tools=[function_tool("fine"), function_tool(name)]
+        )
+    assert caught.value.param == "tools[1].function.name"
+    assert client.beta.assistants.retrieve(assistant.id).tools[0].function.name == "ok-name_1"
+    assert [a.id for a in client.beta.assistants.list()] == [assistant.id]
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"type": "bogus"},
+        {"type": "object", "properties": {"n": {"type": "integer", "minimum": "zero"}}},
+        {"type": "object", "required": "city"},
+        {"$schema": 5, "type": "object"},
+    ],
+)
+def test_function_parameters_must_be_a_json_schema(client, parameters):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.beta.assistants.create(model="gpt-4o", tools=[function_tool("f", parameters)])
+    assert caught.value.param == "tools[0].function.parameters"
+    assert caught.value.code == "invalid_function_parameters"
+    assert "'f'" in caught.value.message
+    assert client.beta.assistants.list().data == []
+
+
+def test_run_tools_are_checked_like_assistant_tools(client):
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    thread = client.beta.threads.create()
+    for tool, param in (
+        (function_tool("no spaces"), "tools[0].function.name"),
+        (function_tool("f", {"type": "bogus"}), "tools[0].function.parameters"),
+    ):
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.beta.threads.runs.create(thread.id, assistant_id=assistant.id, tools=[tool])
+        assert caught.value.param == param
+    assert client.beta.threads.runs.list(thread.id).data == []
+
+
+def test_an_unknown_schema_dialect_is_not_fetched(client, upstream):
+    where = f"{upstream.base_url}/schemas/{uuid.uuid4().hex}"
+    parameters = {"$schema": where, "type": "object", "properties": {"a": {"$ref": where}}}
+    assistant = client.beta.assistants.create(
+        model="gpt-4o", tools=[function_tool("f", parameters)]
+    )
+    assert assistant.tools[0].function.parameters == parameters
+    assert not upstream.requests.where(lambda r: "/schemas/" in r.path)

@@ -7,6 +7,7 @@ import base64
 import json
 import uuid
 
+import httpx
 import numpy as np
 import openai
 import pytest
@@ -42,6 +43,33 @@ def test_plain_completion(chat):
     assert reply.choices[0].message.content == "Echo: hi there"
     assert reply.choices[0].finish_reason == "stop"
     assert reply.usage.total_tokens > 0
+
+
+def test_messages_carry_annotations_and_refusal(chat, upstream):
+    for body in (
+        {"messages": [{"role": "user", "content": "hi there"}]},
+        {"messages": [{"role": "user", "content": "call get_weather city=Oslo"}], "tools": TOOLS},
+    ):
+        raw = chat.chat.completions.with_raw_response.create(model="gpt-4o-mini", **body)
+        message = raw.http_response.json()["choices"][0]["message"]
+        assert message["annotations"] == [] and message["refusal"] is None
+        assert raw.parse().choices[0].message.annotations == []
+    stream = httpx.post(
+        f"{chat.base_url}chat/completions",
+        headers={"Authorization": f"Bearer {chat.api_key}", "base-url": upstream.base_url},
+        json={
+            "model": "gpt-4o-mini",
+            "messages": [{"role": "user", "content": "a b"}],
+            "stream": True,
+        },
+        timeout=30,
+    )
+    events = [
+        json.loads(line[6:]) for line in stream.text.splitlines() if line.startswith("data: {")
+    ]
+    deltas = [event["choices"][0]["delta"] for event in events if event["choices"]]
+    assert deltas[0]["role"] == "assistant" and deltas[0]["refusal"] is None
+    assert all("refusal" not in delta and "annotations" not in delta for delta in deltas[1:])
 
 
 def test_tool_calls_parallel_with_distinct_ids(chat):

@@ -548,3 +548,13 @@ def test_image_and_file_parts_reach_the_model(client, upstream):
             model="gpt-4o-mini",
             input=[{"role": "user", "content": [{"type": "input_file", "file_id": "file-nope"}]}],
         )
+
+
+def test_function_tools_are_checked_like_assistants(client):
+    bad_name = {**WEATHER, "name": "bad name!"}
+    with pytest.raises(openai.BadRequestError) as error:
+        client.responses.create(model="gpt-4o-mini", input="x", tools=[bad_name])
+    assert error.value.body["param"] == "tools[0].name"
+    bad_schema = {**WEATHER, "parameters": {"type": "bogus"}}
+    with pytest.raises(openai.BadRequestError):
+        client.responses.create(model="gpt-4o-mini", input="x", tools=[bad_schema])

@@ -390,3 +390,45 @@ def test_file_search_run_cites_the_right_file(client):
         include=["step_details.tool_calls[*].file_search.results[*].content"],
     )
     assert "Etna" in detailed.step_details.tool_calls[0].file_search.results[0].content[0].text
+
+
+def test_duplicate_tool_call_ids_are_400(client):
+    assistant = client.beta.assistants.create(model="gpt-4o-mini", tools=[WEATHER, CLOCK])
+    thread = make_thread(client, "call get_weather and get_time city=Oslo")
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    first, second = run.required_action.submit_tool_outputs.tool_calls
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.beta.threads.runs.submit_tool_outputs(
+            run_id=run.id,
+            thread_id=thread.id,
+            tool_outputs=[
+                {"tool_call_id": first.id, "output": "one"},
+                {"tool_call_id": second.id, "output": "two"},
+                {"tool_call_id": first.id, "output": "three"},
+            ],
+        )
+    assert caught.value.param == "tool_outputs[2].tool_call_id"
+    assert first.id in caught.value.message
+    assert client.beta.threads.runs.retrieve(run.id, thread_id=thread.id).status == (
+        "requires_action"
+    )
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id,
+        thread_id=thread.id,
+        tool_outputs=[
+            {"tool_call_id": first.id, "output": "one"},
+            {"tool_call_id": second.id, "output": "two"},
+        ],
+    )
+    assert run.status == "completed"
+
+
+def test_create_and_run_accepts_a_thread_object_passed_back(client):
+    assistant = client.beta.assistants.create(model="gpt-4o-mini")
+    thread = client.beta.threads.create(metadata={"from": "sdk"})
+    run = client.beta.threads.create_and_run_poll(assistant_id=assistant.id, thread=thread)
+    assert run.status == "completed"
+    assert run.thread_id != thread.id
+    created = client.beta.threads.retrieve(run.thread_id)
+    assert created.metadata == {"from": "sdk"}
+    assert created.created_at >= thread.created_at

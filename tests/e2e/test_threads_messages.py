@@ -122,3 +122,53 @@ async def test_async_threads(aclient):
     await aclient.beta.threads.messages.create(thread.id, role="user", content="async hi")
     page = await aclient.beta.threads.messages.list(thread.id)
     assert page.data[0].content[0].text.value == "async hi"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "file:///etc/passwd", "ftp://example.com/a.png", "not a url", ""],
+)
+def test_image_urls_must_be_http_or_data(client, url):
+    thread = client.beta.threads.create()
+    content = [{"type": "image_url", "image_url": {"url": url}}]
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.beta.threads.messages.create(thread.id, role="user", content=content)
+    assert caught.value.param == "content[0].image_url.url"
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.beta.threads.create(messages=[{"role": "user", "content": content}])
+    assert caught.value.param == "messages[0].content[0].image_url.url"
+    assert client.beta.threads.messages.list(thread.id).data == []
+
+
+def test_image_urls_that_are_accepted(client):
+    thread = client.beta.threads.create()
+    for url in (
+        "https://example.com/a.png",
+        "http://example.com/b.jpg",
+        "data:image/png;base64,iVBORw0KGgo=",
+    ):
+        content = [{"type": "image_url", "image_url": {"url": url}}]
+        message = client.beta.threads.messages.create(thread.id, role="user", content=content)
+        assert message.content[0].image_url.url == url
+
+
+def test_image_files_must_exist_for_the_tenant(client, other_client):
+    theirs = other_client.files.create(file=("cat.png", b"\x89PNG\r\n\x1a\n"), purpose="vision")
+    mine = client.files.create(file=("dog.png", b"\x89PNG\r\n\x1a\n"), purpose="vision")
+    thread = client.beta.threads.create()
+    for file_id in ("file-doesnotexist", theirs.id):
+        content = [{"type": "image_file", "image_file": {"file_id": file_id}}]
+        with pytest.raises(openai.NotFoundError) as caught:
+            client.beta.threads.messages.create(thread.id, role="user", content=content)
+        assert caught.value.body["param"] == "content[0].image_file.file_id"
+        assert file_id in caught.value.message
+        with pytest.raises(openai.NotFoundError) as caught:
+            client.beta.threads.create(messages=[{"role": "user", "content": content}])
+        assert caught.value.body["param"] == "messages[0].content[0].image_file.file_id"
+    assert client.beta.threads.messages.list(thread.id).data == []
+    content = [
+        {"type": "text", "text": "what is this?"},
+        {"type": "image_file", "image_file": {"file_id": mine.id}},
+    ]
+    message = client.beta.threads.messages.create(thread.id, role="user", content=content)
+    assert message.content[1].image_file.file_id == mine.id

@@ -191,6 +191,23 @@ def test_file_batches(client):
     assert store.file_counts.total == 6 and store.file_counts.completed == 5
 
 
+def test_a_batch_over_the_limit_is_refused_for_its_count(client):
+    store = client.vector_stores.create(name="big batch")
+    too_many = [f"file-{i:04d}" for i in range(2001)]
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.vector_stores.file_batches.create(store.id, file_ids=too_many)
+    assert caught.value.param == "file_ids"
+    assert "2000" in caught.value.message and "2001" in caught.value.message
+    assert len(caught.value.message) < 300
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.vector_stores.file_batches.create(store.id, files=[{"file_id": f} for f in too_many])
+    assert caught.value.param == "files"
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.vector_stores.file_batches.create(store.id, file_ids=too_many[:600])
+    assert caught.value.body["param"] == "file_ids[0]"
+    assert client.vector_stores.files.list(store.id).data == []
+
+
 def test_cancel_a_batch(client):
     slow = client.with_options(
         default_headers={**client.default_headers, "embedding-model": "slow-700-embed"}
