@@ -22,6 +22,8 @@ def keyed_server(tmp_path_factory):
         store=f"sqlite:///{tmp / 'a.db'}",
         workers=1,
         api_keys=frozenset(SecretStr(key) for key in KEYS),
+        # With server keys, loopback is refused by default; the fake upstream listens there.
+        outbound_allow=["127.0.0.1"],
     )
     server = LiveServer(settings).start()
     yield server
