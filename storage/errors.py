@@ -15,6 +15,10 @@ class StorageUnavailable(StorageError):
         self.retry_after = retry_after
 
 
+class WriteOutcomeUnknown(StorageUnavailable):
+    """A conditional write may or may not have been applied (its answer was lost or timed out)."""
+
+
 class VersionConflict(StorageError):
     """A compare-and-set write found another version than expected."""
 

@@ -4,7 +4,8 @@
   query: ``busy_timeout_ms``, ``readers``.
 * ``cassandra://[user:pass@]host1,host2[:port]/keyspace`` with query ``consistency``,
   ``serial_consistency``, ``replication`` (JSON map or ``SimpleStrategy:1`` /
-  ``NetworkTopologyStrategy:dc1=3,dc2=3``), ``timeout`` (seconds), ``local_dc``.
+  ``NetworkTopologyStrategy:dc1=3,dc2=3``), ``timeout`` (seconds), ``local_dc``,
+  ``speculative_delay`` (seconds; 0 never sends a request twice).
 * ``astra://?db_name=...&region=...&keyspace=...`` with optional ``cloud_provider``,
   ``devops_url``, ``consistency``, ``timeout``, ``session_cache_size``, ``session_ttl``;
   the token comes with each request.
@@ -60,6 +61,8 @@ class CassandraSettings(_Settings):
     )
     timeout: float = Field(default=10.0, gt=0)
     local_dc: str | None = None
+    # An idempotent request unanswered this long is also sent to the next node.
+    speculative_delay: float = Field(default=0.5, ge=0)
 
     @field_validator("keyspace")
     @classmethod

@@ -12,8 +12,8 @@ import asyncio
 from dataclasses import dataclass
 
 from storage.cassandra.schema import chunk_table, ensure_chunk_table
-from storage.cassandra.session import CqlSession
-from storage.errors import StorageError
+from storage.cassandra.session import CqlSession, Params, Row
+from storage.errors import StorageError, WriteOutcomeUnknown
 
 STORE = "tenant = ? AND vector_store_id = ?"
 
@@ -106,7 +106,7 @@ class ChunkTables:
         """Record the store's dimension; raise if it already holds another one."""
         current = await self.dimensions(tenant, store)
         if current is None:
-            applied, row = await self._cql.conditional(self.dims_put, (tenant, store, dimensions))
+            applied, row = await self._conditional(self.dims_put, (tenant, store, dimensions))
             current = dimensions if applied or row is None else int(row[-1])
             self._dims[(tenant, store)] = current
         if current != dimensions:
@@ -116,7 +116,17 @@ class ChunkTables:
 
     async def forget(self, tenant: str, store: str) -> None:
         self._dims.pop((tenant, store), None)
-        await self._cql.conditional(self.dims_delete, (tenant, store))
+        await self._conditional(self.dims_delete, (tenant, store))
+
+    async def _conditional(self, cql: str, params: Params) -> tuple[bool, Row | None]:
+        """Both LWTs here may simply run again when their outcome is unknown: a second run of
+        ``IF NOT EXISTS`` with the same value, or of ``IF EXISTS`` on a delete, leaves the same."""
+        for pause in (0.05, 0.2, 1.0):
+            try:
+                return await self._cql.conditional(cql, params)
+            except WriteOutcomeUnknown:
+                await asyncio.sleep(pause)
+        return await self._cql.conditional(cql, params)
 
     async def count(self, tenant: str, store: str) -> int:
         row = await self._cql.one(self.count_get, (tenant, store))

@@ -3,6 +3,12 @@
 Timeouts are short on purpose: when the node dies, requests fail with ``StorageUnavailable`` within
 about ``timeout`` seconds instead of hanging a worker, and the reconnection policy keeps probing
 (every 0.5 s growing to 5 s) so the same ``Cluster`` serves again as soon as the node is back.
+
+With several nodes, one lost node costs no request: ``ClusterRetryPolicy`` resends idempotent
+requests whose coordinator failed to another node, and an idempotent request still unanswered after
+``speculative_delay`` is also sent to the next node (the first answer wins), so a hung node delays
+it by that much instead of failing it after ``timeout``. ANN queries (costly) and health probes
+are never sent twice.
 """
 
 from __future__ import annotations
@@ -16,12 +22,16 @@ from cassandra import ConsistencyLevel, ProtocolVersion
 from cassandra.auth import AuthProvider, PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
 from cassandra.policies import (
+    ConstantSpeculativeExecutionPolicy,
     DCAwareRoundRobinPolicy,
     ExponentialReconnectionPolicy,
+    NoSpeculativeExecutionPolicy,
+    SpeculativeExecutionPolicy,
     TokenAwarePolicy,
 )
 from cassandra.query import tuple_factory
 
+from storage.cassandra.retry import ClusterRetryPolicy
 from storage.cassandra.session import ANN_PROFILE, PROBE_PROFILE
 from storage.settings import CassandraSettings
 
@@ -29,26 +39,39 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_SECONDS = 5.0
 PROBE_TIMEOUT_SECONDS = 2.0
+SPECULATIVE_DELAY_SECONDS = 0.5
 
 
 def profiles(
-    consistency: str, serial_consistency: str, timeout: float, local_dc: str | None
+    consistency: str,
+    serial_consistency: str,
+    timeout: float,
+    local_dc: str | None,
+    speculative_delay: float = SPECULATIVE_DELAY_SECONDS,
 ) -> dict[Any, ExecutionProfile]:
     """The default profile, ``ann`` (LOCAL_ONE: required by SAI vector search) and ``probe``."""
+    no_second_copy = NoSpeculativeExecutionPolicy()
 
-    def profile(level: str, request_timeout: float) -> ExecutionProfile:
+    def profile(
+        level: str, request_timeout: float, speculation: SpeculativeExecutionPolicy
+    ) -> ExecutionProfile:
         return ExecutionProfile(
             load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=local_dc)),
+            retry_policy=ClusterRetryPolicy(),
             consistency_level=ConsistencyLevel.name_to_value[level],
             serial_consistency_level=ConsistencyLevel.name_to_value[serial_consistency],
             request_timeout=request_timeout,
             row_factory=tuple_factory,
+            speculative_execution_policy=speculation,
         )
 
+    speculation: SpeculativeExecutionPolicy = no_second_copy
+    if 0 < speculative_delay < timeout:
+        speculation = ConstantSpeculativeExecutionPolicy(speculative_delay, max_attempts=1)
     return {
-        EXEC_PROFILE_DEFAULT: profile(consistency, timeout),
-        ANN_PROFILE: profile("LOCAL_ONE", timeout),
-        PROBE_PROFILE: profile("LOCAL_ONE", min(timeout, PROBE_TIMEOUT_SECONDS)),
+        EXEC_PROFILE_DEFAULT: profile(consistency, timeout, speculation),
+        ANN_PROFILE: profile("LOCAL_ONE", timeout, no_second_copy),
+        PROBE_PROFILE: profile("LOCAL_ONE", min(timeout, PROBE_TIMEOUT_SECONDS), no_second_copy),
     }
 
 
@@ -58,6 +81,7 @@ def new_cluster(
     serial_consistency: str,
     timeout: float,
     local_dc: str | None = None,
+    speculative_delay: float = SPECULATIVE_DELAY_SECONDS,
     contact_points: Sequence[str] | None = None,
     port: int = 9042,
     bundle: Path | None = None,
@@ -67,7 +91,9 @@ def new_cluster(
     """A ``Cluster`` for contact points or (Astra) a secure connect bundle; not yet connected."""
     options: dict[str, Any] = {
         "auth_provider": auth_provider,
-        "execution_profiles": profiles(consistency, serial_consistency, timeout, local_dc),
+        "execution_profiles": profiles(
+            consistency, serial_consistency, timeout, local_dc, speculative_delay
+        ),
         "protocol_version": protocol_version,
         "connect_timeout": min(timeout, CONNECT_TIMEOUT_SECONDS),
         "control_connection_timeout": min(timeout, CONNECT_TIMEOUT_SECONDS),
@@ -94,6 +120,7 @@ def cluster_for(settings: CassandraSettings) -> Cluster:
         serial_consistency=settings.serial_consistency,
         timeout=settings.timeout,
         local_dc=settings.local_dc,
+        speculative_delay=settings.speculative_delay,
         contact_points=settings.hosts,
         port=settings.port,
         auth_provider=auth,

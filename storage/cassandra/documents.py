@@ -13,6 +13,9 @@ Write paths:
 * A row once written by LWT is flagged (``lwt``), and later single-row puts and deletes of it are
   LWTs too: mixing Paxos and plain writes on one row can lose a plain write to a Paxos ballot
   timestamp (or the reverse) under clock skew. ``write(ops)`` batches stay plain writes.
+* An LWT whose outcome is unknown (its node died, Paxos timed out or lost a race midway) is run
+  again; when that run answers "not applied", the row itself says whether the first one was: it
+  holds exactly the text and version this write meant to leave (or, for a delete, nothing).
 
 Cassandra rejects multi-partition batches above ``batch_size_fail_threshold`` (50 KiB by default),
 so when a batch would exceed ``BATCH_BUDGET_BYTES`` the largest documents are "spilled": written
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,11 +47,14 @@ from storage.base import (
 from storage.cassandra.doc_cql import DocCql, attrs_of, decode, doc_cql, encode, pk
 from storage.cassandra.listing import Lister
 from storage.cassandra.session import CqlSession, Params
-from storage.errors import StorageUnavailable, VersionConflict
+from storage.errors import StorageUnavailable, VersionConflict, WriteOutcomeUnknown
+
+log = logging.getLogger(__name__)
 
 BATCH_BUDGET_BYTES = 40_000
 ROW_OVERHEAD_BYTES = 100
 LWT_RETRIES = 8
+LWT_UNKNOWN_PAUSES = (0.05, 0.2, 0.5, 1.0, 2.0)  # then give up (503)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +121,9 @@ class CassandraDocumentStore:
         if state is None:
             return False
         if state.lwt:
-            applied, _ = await self._cql.conditional(self._q.cas_delete, (*pk(key), key.id))
+            applied = await self._cas(
+                self._q.cas_delete, (*pk(key), key.id), key, lambda row: row is None
+            )
             if applied:
                 await self._cleanup(key, state, {}, self._clock(), deleted=True)
             return applied
@@ -244,9 +253,7 @@ class CassandraDocumentStore:
         text, attrs = encode(doc), attrs_of(key.kind, doc)
         if expected == 0:
             await self._write_index(key, {}, attrs, self._clock())
-            applied, _ = await self._cql.conditional(
-                self._q.cas_insert, (*pk(key), key.id, text, attrs or None)
-            )
+            applied = await self._insert_if_absent(key, text, attrs)
             if not applied:
                 raise VersionConflict(f"{key.kind.value} {key.id} already exists")
             return 1
@@ -263,10 +270,7 @@ class CassandraDocumentStore:
         for _ in range(LWT_RETRIES):
             if state is None:
                 await self._write_index(key, {}, attrs, self._clock())
-                applied, _ = await self._cql.conditional(
-                    self._q.cas_insert, (*pk(key), key.id, text, attrs or None)
-                )
-                if applied:
+                if await self._insert_if_absent(key, text, attrs):
                     return 1
             else:
                 version = await self._update_if(key, text, attrs, state)
@@ -281,13 +285,54 @@ class CassandraDocumentStore:
         """``UPDATE ... IF version = state.version``; the new version, or None if it lost."""
         await self._write_index(key, state.attrs, attrs, self._clock())
         version = state.version + 1
-        applied, _ = await self._cql.conditional(
-            self._q.cas_update, (text, version, attrs or None, *pk(key), key.id, state.version)
+        applied = await self._cas(
+            self._q.cas_update,
+            (text, version, attrs or None, *pk(key), key.id, state.version),
+            key,
+            lambda row: row == (text, version),
         )
         if not applied:
             return None
         await self._cleanup(key, state, attrs, self._clock())
         return version
+
+    async def _insert_if_absent(self, key: Key, text: str, attrs: dict[str, str]) -> bool:
+        return await self._cas(
+            self._q.cas_insert,
+            (*pk(key), key.id, text, attrs or None),
+            key,
+            lambda row: row == (text, 1),
+        )
+
+    async def _cas(
+        self,
+        cql: str,
+        params: Params,
+        key: Key,
+        ours: Callable[[tuple[str | None, int] | None], bool],
+    ) -> bool:
+        """Run one LWT: was it applied? ``ours(row)``: the row is what this write leaves."""
+        unknown = False
+        for pause in (*LWT_UNKNOWN_PAUSES, None):
+            try:
+                applied, _ = await self._cql.conditional(cql, params)
+            except WriteOutcomeUnknown:
+                if pause is None:
+                    raise
+                log.info("LWT outcome unknown; running it again")
+                unknown = True
+                await asyncio.sleep(pause)
+                continue
+            if applied or not unknown:
+                return applied
+            return ours(await self._text_and_version(key))
+        raise AssertionError("unreachable")
+
+    async def _text_and_version(self, key: Key) -> tuple[str | None, int] | None:
+        row = await self._cql.one(self._q.get, (*pk(key), key.id))
+        if row is None or row[2] is None:
+            return None
+        return row[0], int(row[2])
 
     async def _write_index(
         self, key: Key, old: Mapping[str, str], new: Mapping[str, str], ts: int

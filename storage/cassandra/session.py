@@ -3,20 +3,30 @@
 Every request is ``session.execute_async``; the driver's callbacks (on its event-loop thread) hand
 the outcome to the asyncio loop with ``call_soon_threadsafe``, so nothing here blocks the loop.
 Only ``prepare`` is a blocking driver call: it runs in a worker thread, once per CQL text.
+
+Prepared statements are marked idempotent (or not) once, from their text (``retry``), so the
+driver may resend them to another node or speculatively. A logged batch whose batchlog write timed
+out was not applied: it is sent again after a pause, for up to ``BATCHLOG_RETRY_SECONDS`` (after a
+node dies, coordinators keep choosing it for the batchlog until their failure detector marks it
+down, about 10-20 s with the default ``phi_convict_threshold``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cassandra import WriteTimeout, WriteType
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, ResponseFuture, ResultSet, Session
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
+from storage.cassandra.retry import is_idempotent
 from storage.cassandra.translate import translate
+from storage.errors import StorageUnavailable, WriteOutcomeUnknown
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +36,9 @@ Params = Sequence[Any]
 DEFAULT_PROFILE: Any = EXEC_PROFILE_DEFAULT
 ANN_PROFILE = "ann"  # SAI vector search accepts only ONE / LOCAL_ONE in Cassandra 5.0
 PROBE_PROFILE = "probe"  # health checks: short timeout
+
+BATCHLOG_RETRY_SECONDS = 30.0
+BATCHLOG_PAUSES = (0.25, 0.5, 1.0, 2.0)  # then 2.0 each time
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +80,7 @@ class CqlSession:
             self._preparing[cql] = pending
             try:
                 statement = await asyncio.to_thread(self._session.prepare, cql)
+                statement.is_idempotent = is_idempotent(cql)
             except Exception as exc:
                 error = translate(exc, tenant_auth=self._tenant_auth)
                 pending.set_exception(error)
@@ -128,8 +142,15 @@ class CqlSession:
         return page.rows[0] if page.rows else None
 
     async def conditional(self, cql: str, params: Params = ()) -> tuple[bool, Row | None]:
-        """Run a lightweight transaction; return ``(applied, row)`` (row: the current values)."""
-        row = await self.one(cql, params)
+        """Run a lightweight transaction; return ``(applied, row)`` (row: the current values).
+
+        Raises ``WriteOutcomeUnknown`` when it may or may not have been applied: its answer was
+        lost with a node, it timed out in Paxos, or lost to a concurrent proposal midway.
+        """
+        try:
+            row = await self.one(cql, params)
+        except StorageUnavailable as exc:
+            raise WriteOutcomeUnknown(str(exc), exc.retry_after) from None
         if row is None:
             return False, None
         return bool(row[0]), row
@@ -141,28 +162,48 @@ class CqlSession:
             await self.execute(cql, params)
             return
         batch = BatchStatement(batch_type=BatchType.LOGGED if logged else BatchType.UNLOGGED)
+        idempotent = True
         for cql, params in statements:
-            batch.add(await self.prepare(cql), params)
+            prepared = await self.prepare(cql)
+            idempotent = idempotent and prepared.is_idempotent
+            batch.add(prepared, params)
+        batch.is_idempotent = idempotent
         await self._run(batch, (), DEFAULT_PROFILE, None)
 
     async def _run(
         self, statement: Any, params: Params, profile: Any, paging_state: bytes | None
     ) -> ResultPage:
-        try:
-            future = self._session.execute_async(
-                statement,
-                params or None,
-                execution_profile=profile,
-                paging_state=paging_state,
-            )
-        except Exception as exc:  # NoHostAvailable can be raised synchronously
-            raise translate(exc, tenant_auth=self._tenant_auth) from None
-        try:
-            return await _bridge(future)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            raise translate(exc, tenant_auth=self._tenant_auth) from None
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + BATCHLOG_RETRY_SECONDS
+        for attempt in itertools.count():
+            try:
+                return await self._send(statement, params, profile, paging_state)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                pause = BATCHLOG_PAUSES[min(attempt, len(BATCHLOG_PAUSES) - 1)]
+                if not _batchlog_timeout(exc) or loop.time() + pause > give_up:
+                    raise translate(exc, tenant_auth=self._tenant_auth) from None
+                log.info("batchlog write timed out (a node down?); sending the batch again")
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
+
+    async def _send(
+        self, statement: Any, params: Params, profile: Any, paging_state: bytes | None
+    ) -> ResultPage:
+        """One request (the driver's retries and speculative executions included)."""
+        future = self._session.execute_async(  # NoHostAvailable can be raised synchronously
+            statement,
+            params or None,
+            execution_profile=profile,
+            paging_state=paging_state,
+        )
+        return await _bridge(future)
+
+
+def _batchlog_timeout(exc: BaseException) -> bool:
+    """The batchlog write of a logged batch timed out: nothing of the batch was applied."""
+    return isinstance(exc, WriteTimeout) and exc.write_type == WriteType.BATCH_LOG
 
 
 def _bridge(future: ResponseFuture) -> asyncio.Future[ResultPage]:

@@ -23,6 +23,7 @@ from cassandra import (
 )
 from cassandra.cluster import NoHostAvailable
 from cassandra.connection import ConnectionException
+from cassandra.protocol import ErrorMessage
 
 from storage.errors import StorageError, StorageUnavailable, TenantAuthError
 
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 
 # How long a client should wait before retrying when the database is down or overloaded.
 RETRY_AFTER_SECONDS = 5
+# CAS_WRITE_UNKNOWN (protocol v5): an LWT's proposal reached some replicas but not a quorum (lost
+# to a concurrent proposal, or replicas went away); the driver 3.x has no class for it.
+CAS_WRITE_UNKNOWN = 0x1700
 
 
 def translate(exc: BaseException, *, tenant_auth: bool = False) -> StorageError:
@@ -59,6 +63,11 @@ def translate(exc: BaseException, *, tenant_auth: bool = False) -> StorageError:
         log.warning("not enough replicas: %s", _short(exc))
         return StorageUnavailable(
             "not enough database replicas are up; retry later", retry_after=RETRY_AFTER_SECONDS
+        )
+    if isinstance(exc, ErrorMessage) and exc.code == CAS_WRITE_UNKNOWN:
+        log.warning("conditional write outcome unknown: %s", _short(exc))
+        return StorageUnavailable(
+            "the database could not confirm a write; retry later", retry_after=RETRY_AFTER_SECONDS
         )
     if isinstance(exc, (CoordinationFailure, ConnectionException)):
         log.warning("database request failed: %s", _short(exc))

@@ -94,3 +94,17 @@ async def test_every_statement_names_its_partition(cql_store: CassandraStore) ->
         where = cql.split(" WHERE ", 1)[1]
         for column in keys:
             assert re.search(rf"\b{column} = \?", where), f"{column} open in: {cql}"
+
+
+async def test_only_lwts_and_counter_updates_are_never_sent_twice(
+    cql_store: CassandraStore,
+) -> None:
+    """The driver may resend or speculate on a statement only when a second copy is harmless."""
+    await exercise(cql_store, "tenant-rules-4")
+    statements = cql_store.cql.statements
+    assert any(" IF " in cql for cql in statements) and any(
+        "chunks + ?" in cql for cql in statements
+    )
+    for cql in statements:
+        once_only = " IF " in cql or "chunks = chunks + ?" in cql
+        assert (await cql_store.cql.prepare(cql)).is_idempotent is not once_only, cql

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class ProcessServer:
-    def __init__(self, store: str, workdir: Path, **env: str) -> None:
+    def __init__(self, store: str, workdir: Path, *, log: Path | None = None, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -29,17 +29,23 @@ class ProcessServer:
             **env,
         }
         self.workdir = workdir
+        self.log = log  # the server's stdout and stderr, when given
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> ProcessServer:
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "run.py")],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        output = self.log.open("ab") if self.log else None
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, str(ROOT / "run.py")],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=output or subprocess.DEVNULL,
+                stderr=subprocess.STDOUT if output else subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            if output:
+                output.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
