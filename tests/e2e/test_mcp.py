@@ -66,6 +66,21 @@ def test_tools_listed_called_and_answered_in_one_response(client, mcp):
     assert shown.type == "mcp" and shown.server_label == "desk" and shown.headers is None
 
 
+def test_a_server_offering_only_sse(client):
+    server = McpServerThread(sse=True).start()
+    try:
+        response = client.responses.create(
+            model="gpt-4o-mini",
+            input="call shout text=over_sse",
+            tools=[tool(server, server_label="sse_desk")],
+        )
+    finally:
+        server.stop()
+    assert [i.type for i in response.output] == ["mcp_list_tools", "mcp_call", "message"]
+    assert response.output[1].output == "OVER_SSE"
+    assert server.log.calls == [("shout", {"text": "over_sse"})]
+
+
 def test_streamed_events_in_order(client, mcp):
     stream = client.responses.create(
         model="gpt-4o-mini",

@@ -1,4 +1,4 @@
-"""A real MCP server (the `mcp` SDK's MCPServer, streamable HTTP) on a free loopback port.
+"""A real MCP server (the `mcp` SDK's MCPServer, streamable HTTP or SSE) on a free loopback port.
 
 Two tools, `lookup_city` and `shout`, and `hang` (sleeps, to prove timeouts). Every tool call is
 recorded in `calls` (name, arguments) and every HTTP request's headers in `headers`, so tests can
@@ -29,7 +29,7 @@ class McpLog:
         return [name for name, _ in self.calls]
 
 
-def build(log: McpLog) -> Any:
+def build(log: McpLog, sse: bool = False) -> Any:
     server = MCPServer("weather-desk")
 
     @server.tool()
@@ -51,7 +51,7 @@ def build(log: McpLog) -> Any:
         await asyncio.sleep(30)
         return "late"
 
-    app = server.streamable_http_app()
+    app = server.sse_app() if sse else server.streamable_http_app()
 
     async def recording(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -62,12 +62,17 @@ def build(log: McpLog) -> Any:
 
 
 class McpServerThread:
-    def __init__(self) -> None:
+    def __init__(self, sse: bool = False) -> None:
         self.log = McpLog()
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/mcp"
+        self.url = f"http://127.0.0.1:{self.port}/{'sse' if sse else 'mcp'}"
         config = uvicorn.Config(
-            build(self.log), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            build(self.log, sse),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
