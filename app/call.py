@@ -54,6 +54,7 @@ class Call:
             config=DomainConfig(
                 default_embedding_model=settings.default_embedding_model,
                 run_lease_seconds=settings.run_lease_seconds,
+                mcp_timeout_seconds=settings.mcp_timeout_seconds,
             ),
             spawn=self.state.spawn,
             services=self.state.services,

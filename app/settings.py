@@ -30,6 +30,7 @@ class Settings(BaseModel):
     default_embedding_model: str = "text-embedding-3-small"
     run_lease_seconds: float = 30.0
     graceful_timeout: int = 30
+    mcp_timeout_seconds: float = 30.0
     outbound_allow: list[str] = Field(default_factory=list)
     outbound_deny: list[str] = Field(default_factory=list)
 
@@ -63,6 +64,7 @@ class Settings(BaseModel):
             "DEFAULT_EMBEDDING_MODEL": "default_embedding_model",
             "RUN_LEASE_SECONDS": "run_lease_seconds",
             "GRACEFUL_TIMEOUT": "graceful_timeout",
+            "ASSISTANTS_MCP_TIMEOUT_SECONDS": "mcp_timeout_seconds",
         }
         for variable, field in simple.items():
             if env.get(variable):

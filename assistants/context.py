@@ -16,6 +16,7 @@ Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Task[Any]"]
 class DomainConfig:
     default_embedding_model: str = "text-embedding-3-small"
     run_lease_seconds: float = 30.0
+    mcp_timeout_seconds: float = 30.0
 
 
 @dataclass

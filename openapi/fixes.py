@@ -226,6 +226,16 @@ def thread_passed_back(spec: dict) -> None:
     }
 
 
+def mcp_approval_response_fields(spec: dict) -> None:
+    """The approval response schemas require a ``request_id`` they do not define; the SDKs
+    (and OpenAI) send ``approval_request_id`` only."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    for name in ("MCPApprovalResponse", "MCPApprovalResponseResource"):
+        schema = schemas.get(name)
+        if schema and "request_id" not in schema.get("properties", {}):
+            schema["required"] = [r for r in schema.get("required", []) if r != "request_id"]
+
+
 ALL_FIXES: tuple[Callable[[dict], None], ...] = (
     drop_code_samples,
     nullable_to_null_branches,
@@ -236,6 +246,7 @@ ALL_FIXES: tuple[Callable[[dict], None], ...] = (
     responses_one_of_as_any_of,
     error_envelopes,
     thread_passed_back,
+    mcp_approval_response_fields,
 )
 
 

@@ -47,7 +47,9 @@ def _store_url(backend: str, tmp: Path) -> str:
 def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     backend = request.param
     url = _store_url(backend, tmp_path_factory.mktemp(f"server-{backend}"))
-    settings = Settings(store=url, workers=1, max_upload_bytes=8 * 1024 * 1024)
+    settings = Settings(
+        store=url, workers=1, max_upload_bytes=8 * 1024 * 1024, mcp_timeout_seconds=5.0
+    )
     server = LiveServer(settings).start()
     server.backend = backend  # type: ignore[attr-defined]
     # The server warms LiteLLM in a thread of this process; wait for it here, so that no test's

@@ -19,6 +19,7 @@ from assistants.context import Ctx
 from assistants.conversations.history import History
 from assistants.ids import new_id, now
 from assistants.responses.items import FileContents, to_chat
+from assistants.responses.mcp_tools import McpTools
 from assistants.responses.objects import present, present_item, usage_object
 from assistants.responses.search import SearchPlan, run_search
 from assistants.responses.settings import chat_request
@@ -42,6 +43,8 @@ logger = logging.getLogger("assistants.responses")
 
 KIND = "response"
 INTERRUPTED = "The response was interrupted: the server process executing it stopped."
+MAX_TOOL_ROUNDS = 16
+"""Model turns of one response that the server's own tool calls (MCP) may take."""
 
 
 def response_key(tenant: str, response_id: str) -> Key:
@@ -64,6 +67,7 @@ class Plan:
     files: FileContents = field(default_factory=FileContents)
     search: SearchPlan | None = None
     message_extra: dict[str, Any] = field(default_factory=dict)
+    mcp_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # in memory only
 
 
 class ResponseRun:
@@ -84,6 +88,8 @@ class ResponseRun:
         self._filter: MarkerFilter | None = None
         self._calls: dict[int, Json] = {}
         self._annotations: list[Json] = []
+        self.mcp = McpTools(self)
+        self._closed: set[int] = set()
 
     # events ------------------------------------------------------------------------------------
 
@@ -130,9 +136,8 @@ class ResponseRun:
             self.log.emit("response.in_progress", response=self._snapshot())
             if self.plan.search is not None:
                 self.sources = await run_search(self.ctx, self.plan.search, self)
-            result = await self._turn()
-            self.usage = self.usage + result.usage
-            self._close_open(result.truncated)
+            await self.mcp.prepare()
+            result = await self._turns()
             if result.truncated:
                 self._end("incomplete", incomplete_details={"reason": "max_output_tokens"})
             else:
@@ -153,6 +158,22 @@ class ResponseRun:
             self._end("failed", error=error)
         await self._persist()
 
+    async def _turns(self) -> TurnResult:
+        """Model turns until one needs nothing more of the server (its MCP calls ran)."""
+        for _ in range(MAX_TOOL_ROUNDS):
+            self._calls = {}
+            result = await self._turn()
+            self.usage = self.usage + result.usage
+            self._close_open(result.truncated)
+            if result.truncated:
+                return result
+            calls = list(self._calls.values())
+            run = [c for c in calls if c["type"] == "mcp_call"]
+            await self.mcp.run_calls(run)
+            if not run or any(c["type"] != "mcp_call" for c in calls):
+                return result  # the caller answers a function call or an approval request
+        return result
+
     async def _turn(self) -> TurnResult:
         """One model turn; with ``truncation: auto`` the oldest history goes until it fits."""
         system = "\n\n".join(
@@ -164,7 +185,8 @@ class ResponseRun:
         history = self.plan.history
         while True:
             items = [*history, *self.plan.input, *self.output]
-            request = chat_request(self.response, head + to_chat(items, self.plan.files))
+            messages = head + to_chat(items, self.plan.files)
+            request = chat_request(self.response, messages, extra_functions=self.mcp.functions())
             try:
                 return await run_turn(
                     self.ctx.inference, self.ctx.options, request, self, self.cancel
@@ -327,9 +349,9 @@ class ResponseRun:
         self._close_message(False)
         item = self._calls.get(delta.index)
         if item is None:
-            taken = {call["call_id"] for call in self._calls.values()}
+            taken = {call.get("call_id") for call in self._calls.values()}
             call_id = delta.call_id if delta.call_id and delta.call_id not in taken else None
-            item = {
+            item = self.mcp.new_item(delta.name) or {
                 "id": new_id("fc"),
                 "type": "function_call",
                 "call_id": call_id or f"call_{secrets.token_hex(12)}",
@@ -342,22 +364,30 @@ class ResponseRun:
             self.log.emit(
                 "response.output_item.added", output_index=self._index(item), item=dict(item)
             )
-        elif delta.name:
+        elif delta.name and item["type"] == "function_call":
             item["name"] += delta.name
         if delta.arguments:
             item["arguments"] += delta.arguments
-            self.log.emit(
-                "response.function_call_arguments.delta",
-                item_id=item["id"],
-                output_index=self._index(item),
-                delta=delta.arguments,
-            )
+            if item["type"] in _ARGUMENT_DELTAS:
+                self.log.emit(
+                    _ARGUMENT_DELTAS[item["type"]],
+                    item_id=item["id"],
+                    output_index=self._index(item),
+                    delta=delta.arguments,
+                )
 
-    def _close_calls(self) -> None:
+    def _close_calls(self, incomplete: bool) -> None:
         for item in self._calls.values():
-            if item["status"] != "in_progress":
+            if item.get("status", "in_progress") != "in_progress" or id(item) in self._closed:
                 continue
             item["arguments"] = item["arguments"] or "{}"
+            if item["type"] == "mcp_approval_request":  # held for the caller: no status
+                self._closed.add(id(item))
+                self._item_done(item)
+                continue
+            if item["type"] == "mcp_call":
+                self._close_mcp_call(item, incomplete)
+                continue
             item["status"] = "completed"
             self.log.emit(
                 "response.function_call_arguments.done",
@@ -368,10 +398,25 @@ class ResponseRun:
             )
             self._item_done(item)
 
+    def _close_mcp_call(self, item: Json, incomplete: bool) -> None:
+        index = self._index(item)
+        self.log.emit(
+            "response.mcp_call_arguments.done",
+            item_id=item["id"],
+            output_index=index,
+            arguments=item["arguments"],
+        )
+        if incomplete:  # cancelled or cut: never executed
+            item["status"] = "incomplete"
+            self._item_done(item)
+        else:
+            item["status"] = "calling"  # run_calls executes it and ends it
+            self.log.emit("response.mcp_call.in_progress", item_id=item["id"], output_index=index)
+
     def _close_open(self, incomplete: bool) -> None:
         self._close_reasoning()
         self._close_message(incomplete)
-        self._close_calls()
+        self._close_calls(incomplete)
 
     # endings -----------------------------------------------------------------------------------
 
@@ -409,6 +454,11 @@ def truncated(history: list[Json]) -> list[Json]:
         item for item in kept if item["type"] != "function_call_output" or item["call_id"] in calls
     ]
 
+
+_ARGUMENT_DELTAS = {
+    "function_call": "response.function_call_arguments.delta",
+    "mcp_call": "response.mcp_call_arguments.delta",
+}
 
 _TERMINAL = {
     "completed": "response.completed",

@@ -246,9 +246,14 @@ class FileContents:
 
 
 def to_chat(items: list[Json], files: FileContents | None = None) -> list[ChatMessage]:
-    """Items as chat messages: tool calls grouped per assistant turn, reasoning left out."""
+    """Items as chat messages: tool calls grouped per assistant turn, reasoning left out.
+
+    An MCP call the server ran is a tool call with its result; a refused approval request, one
+    whose result says so; MCP tool listings and pending requests are not shown.
+    """
     files = files or FileContents()
     messages: list[ChatMessage] = []
+    requests = {i["id"]: i for i in items if i["type"] == "mcp_approval_request"}
     for item in items:
         kind = item["type"]
         if kind == "message":
@@ -274,14 +279,33 @@ def to_chat(items: list[Json], files: FileContents | None = None) -> list[ChatMe
             messages.append(
                 {"role": "user", "content": f"Summary of the conversation so far:\n{summary}"}
             )
-        elif kind == "mcp_call" and item.get("output") is not None:
-            messages.append(
-                {
-                    "role": "user",
-                    "content": f"Tool {item.get('name')} returned: {item.get('output')}",
-                }
-            )
+        elif kind == "mcp_call" and (item.get("output") is not None or item.get("error")):
+            _tool_round(messages, item["id"], item, _mcp_result(item))
+        elif kind == "mcp_approval_response" and not item.get("approve"):
+            request = requests.get(item.get("approval_request_id") or "")
+            if request is not None:
+                _tool_round(messages, request["id"], request, DENIED)
     return messages
+
+
+DENIED = "The user did not approve this tool call; it was not run."
+
+
+def _mcp_result(item: Json) -> str:
+    if item.get("error"):
+        return f"Error: {item['error']}"
+    return str(item["output"])
+
+
+def _tool_round(messages: list[ChatMessage], call_id: str, item: Json, result: str) -> None:
+    """An MCP call the server ran (or one the user refused) as a tool call and its result."""
+    call = {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": item["name"], "arguments": item.get("arguments") or "{}"},
+    }
+    messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+    messages.append({"role": "tool", "tool_call_id": call_id, "content": result})
 
 
 def text_of(item: Json) -> str:

@@ -32,6 +32,8 @@ from assistants.responses.items import (
     to_chat,
 )
 from assistants.responses.lifecycle import settle_if_dead
+from assistants.responses.mcp_settings import mcp_headers
+from assistants.responses.mcp_tools import check_approvals, check_servers
 from assistants.responses.objects import ACTIVE, new_response, present, present_item, usage_object
 from assistants.responses.search import plan_search
 from assistants.responses.settings import chat_request, resolve
@@ -83,6 +85,7 @@ async def _plan(ctx: Ctx, body: dict[str, Any], settings: Json) -> Plan:
     if not items and not history:
         raise InvalidInput("Missing required parameter: 'input'.", param="input")
     check_tool_outputs(history + items)
+    check_approvals(history + items)
     query = next((text_of(i) for i in reversed(items) if i.get("role") == "user"), "")
     extra: dict[str, Any] = {}
     prompt = body.get("prompt") or {}
@@ -97,6 +100,7 @@ async def _plan(ctx: Ctx, body: dict[str, Any], settings: Json) -> Plan:
         files=await file_contents(ctx, history + items),
         search=plan_search(settings["tools"], query),
         message_extra=extra,
+        mcp_headers=mcp_headers(body.get("tools")),
     )
 
 
@@ -105,6 +109,7 @@ async def create_response(ctx: Ctx, body: dict[str, Any]) -> Created:
     if body.get("background") and not store:
         raise InvalidInput("A background response must be stored (store: true).", param="store")
     settings = await resolve(ctx, body)
+    await check_servers(settings["tools"], ctx.inference)
     plan = await _plan(ctx, body, settings)
     if plan.conversation is not None:
         settings["conversation"] = {"id": plan.conversation.conversation_id}

@@ -14,10 +14,11 @@ from assistants.context import Ctx
 from assistants.errors import InvalidInput, NotFoundError
 from assistants.resources.tools import checked_function, checked_sampling
 from assistants.resources.tools import vector_store_ids as assistant_store_ids
+from assistants.responses.mcp_settings import mcp_tool
 from inference.base import ChatRequest
 from storage.base import Json, Key, Kind
 
-SUPPORTED_TOOLS = ("function", "file_search")
+SUPPORTED_TOOLS = ("function", "file_search", "mcp")
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
 
 
@@ -52,6 +53,7 @@ def _file_search_tool(tool: Json, param: str) -> Json:
 def checked_tools(tools: Any) -> list[Json]:
     checked: list[Json] = []
     names: set[str] = set()
+    labels: set[str] = set()
     for index, tool in enumerate(tools or []):
         param = f"tools[{index}]"
         kind = tool.get("type")
@@ -66,6 +68,16 @@ def checked_tools(tools: Any) -> list[Json]:
             checked.append(function)
         elif kind == "file_search":
             checked.append(_file_search_tool(tool, param))
+        elif kind == "mcp":
+            shown = mcp_tool(tool, param)
+            if shown["server_label"] in labels:
+                raise InvalidInput(
+                    f"Invalid '{param}.server_label': duplicate server_label "
+                    f"'{shown['server_label']}'.",
+                    param=f"{param}.server_label",
+                )
+            labels.add(shown["server_label"])
+            checked.append(shown)
         else:
             raise InvalidInput(
                 f"Invalid '{param}.type': tools of type '{kind}' are not supported by this "
@@ -205,10 +217,14 @@ def _tool_choice(choice: Any, functions: list[Json]) -> tuple[Any, list[Json]]:
 
 
 def chat_request(
-    response: Json, messages: list[dict[str, Any]], spent_output: int = 0
+    response: Json,
+    messages: list[dict[str, Any]],
+    spent_output: int = 0,
+    extra_functions: list[Json] | None = None,
 ) -> ChatRequest:
-    """The chat request of one turn of ``response``."""
+    """The chat request of one turn of ``response``; ``extra_functions``: MCP tools offered."""
     functions = [t for t in response["tools"] if t["type"] == "function"]
+    functions += extra_functions or []
     choice, functions = _tool_choice(response.get("tool_choice"), functions)
     chat_tools = [
         {
