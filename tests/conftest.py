@@ -11,6 +11,10 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from app.settings import Settings
+
+# Live servers warm LiteLLM in a thread of this process; fixtures wait for it, so that no test's
+# client timeout includes a seconds-long import on a busy machine.
+from inference.loader import load_litellm
 from tests.support import cassandra
 from tests.support.live_server import LiveServer
 
@@ -52,10 +56,6 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     )
     server = LiveServer(settings).start()
     server.backend = backend  # type: ignore[attr-defined]
-    # The server warms LiteLLM in a thread of this process; wait for it here, so that no test's
-    # client timeout includes a seconds-long import on a busy machine.
-    from inference.loader import load_litellm
-
     load_litellm()
     server.store_url = url  # type: ignore[attr-defined]
     yield server
@@ -66,5 +66,6 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 def sqlite_server(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("server-sqlite-only")
     server = LiveServer(Settings(store=f"sqlite:///{tmp / 'a.db'}", workers=1)).start()
+    load_litellm()
     yield server
     server.stop()
