@@ -7,6 +7,10 @@ from assistants.responses.executor import KIND as RESPONSE_WORK
 from assistants.responses.lifecycle import ResponseSettler
 from assistants.runs.lifecycle import KIND as RUN_WORK
 from assistants.runs.lifecycle import RunSettler
+from assistants.vector_stores.fair import FairGate
+from assistants.vector_stores.isolate import ProcessLimits
+from assistants.vector_stores.jobs import SERVICE as INGESTION
+from assistants.vector_stores.jobs import Worker
 from assistants.work.service import SERVICE as WORK
 from assistants.work.service import WorkService
 
@@ -16,6 +20,12 @@ async def start_services(state: AppState) -> None:
     work.settlers[RUN_WORK] = RunSettler()
     work.settlers[RESPONSE_WORK] = ResponseSettler()
     state.services[WORK] = work
+    settings = state.settings
+    cpu = settings.ingest_cpu_seconds
+    state.services[INGESTION] = Worker(
+        gate=FairGate(settings.ingest_parallel),
+        process=ProcessLimits(cpu, settings.ingest_memory_mb * 1024 * 1024, cpu * 1.5 + 5),
+    )
     provider = state.store_provider
     if provider is not None and not state.settings.store.startswith("astra"):
         # One database holds every tenant's work: this worker sweeps it all. In astra mode

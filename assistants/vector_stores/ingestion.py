@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistants.context import Ctx
-from assistants.ingest import ChunkingParams, IngestError, TextChunk, chunk_with, extract_text
+from assistants.ingest import ChunkingParams, IngestError, TextChunk, chunk_with
 from assistants.ingest.limits import DEFAULT_LIMITS
+from assistants.vector_stores.isolate import ProcessLimits, extract_bounded
 from assistants.vector_stores.jobs import job_key, worker_of
 from assistants.vector_stores.records import file_key
 from assistants.vector_stores.transitions import settle, transition
@@ -61,8 +62,9 @@ def start(ctx: Ctx, job: IngestJob) -> None:
 
 async def run(ctx: Ctx, job: IngestJob) -> None:
     try:
-        async with worker_of(ctx).gate:
-            outcome = await _ingest(ctx, job)
+        worker = worker_of(ctx)
+        async with worker.gate.slot(ctx.tenant):
+            outcome = await _ingest(ctx, job, worker.process)
     except Superseded:
         outcome = None
     except IngestError as error:
@@ -87,7 +89,7 @@ async def run(ctx: Ctx, job: IngestJob) -> None:
         await ctx.store.docs.delete(job_key(job.job_id))
 
 
-async def _ingest(ctx: Ctx, job: IngestJob) -> Outcome:
+async def _ingest(ctx: Ctx, job: IngestJob, process: ProcessLimits) -> Outcome:
     await _ensure_current(ctx, job)
     if job.file_bytes > DEFAULT_LIMITS.max_input_bytes:
         return Outcome("failed", last_error={"code": "invalid_file", "message": "File too large."})
@@ -95,7 +97,7 @@ async def _ingest(ctx: Ctx, job: IngestJob) -> Outcome:
     data = b"".join(parts)  # extract_text takes bytes as they are: one copy of the file, not two
     del parts
     content_type = mimetypes.guess_type(job.filename)[0]
-    extracted = await asyncio.to_thread(extract_text, data, job.filename, content_type)
+    extracted = await extract_bounded(data, job.filename, content_type, process)
     del data
     pieces = await asyncio.to_thread(chunk_with, extracted.text, job.params)
     # Chunks of an earlier ingestion of the same file (re-added to the store) go first.

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistants.context import Ctx
+from assistants.vector_stores.fair import FairGate
+from assistants.vector_stores.isolate import ProcessLimits
 from storage.base import Json, Key, Kind, Store
 
 log = logging.getLogger("assistants.ingestion")
@@ -57,7 +59,8 @@ class Worker:
     """This process's ingestion state: its id, running jobs, the concurrency gate, heartbeats."""
 
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_PARALLEL_JOBS))
+    gate: FairGate = field(default_factory=lambda: FairGate(MAX_PARALLEL_JOBS))
+    process: ProcessLimits = field(default_factory=ProcessLimits)
     jobs: set[str] = field(default_factory=set)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _stores: dict[int, tuple[Store, int]] = field(default_factory=dict)
