@@ -31,6 +31,9 @@ class Settings(BaseModel):
     run_lease_seconds: float = 30.0
     graceful_timeout: int = 30
     mcp_timeout_seconds: float = 30.0
+    ingest_parallel: int = Field(default=4, ge=1)
+    ingest_cpu_seconds: int = Field(default=20, ge=1)
+    ingest_memory_mb: int = Field(default=1024, ge=128)
     outbound_allow: list[str] = Field(default_factory=list)
     outbound_deny: list[str] = Field(default_factory=list)
 
@@ -65,6 +68,9 @@ class Settings(BaseModel):
             "RUN_LEASE_SECONDS": "run_lease_seconds",
             "GRACEFUL_TIMEOUT": "graceful_timeout",
             "ASSISTANTS_MCP_TIMEOUT_SECONDS": "mcp_timeout_seconds",
+            "INGEST_PARALLEL": "ingest_parallel",
+            "INGEST_CPU_SECONDS": "ingest_cpu_seconds",
+            "INGEST_MEMORY_MB": "ingest_memory_mb",
         }
         for variable, field in simple.items():
             if env.get(variable):

@@ -49,7 +49,7 @@ def extract_text(
     file_format = detect_format(raw, filename, media_type)
     try:
         extracted = _extract(file_format, raw, charset, limits)
-    except IngestError:
+    except (IngestError, MemoryError):
         raise
     except Exception as error:
         # Parsers fed hostile bytes fail in arbitrary ways; the client gets one clean message and
@@ -61,6 +61,14 @@ def extract_text(
     if len(extracted.text) > limits.max_text_chars:
         raise too_large(f"it holds more than {limits.max_text_chars:,} characters of text")
     return extracted
+
+
+def format_of(data: bytes, filename: str, content_type: str | None) -> FileFormat | None:
+    """The format ``extract_text`` would parse ``data`` as; ``None`` when it would refuse it."""
+    try:
+        return detect_format(data, filename, _parse_content_type(content_type)[0])
+    except IngestError:
+        return None
 
 
 def _extract(

@@ -23,6 +23,8 @@ class ExtractionLimits:
     # Sum of the uncompressed sizes an office zip declares; zipfile never inflates an entry
     # past its declared size, so this bounds what python-docx/python-pptx load into memory.
     max_office_uncompressed_bytes: int = 256 * _MIB
+    # The XML parts alone: parsers hold a tree of objects per element, ~20x the XML's size.
+    max_office_xml_bytes: int = 32 * _MIB
 
 
 DEFAULT_LIMITS = ExtractionLimits()

@@ -23,12 +23,14 @@ from assistants.vector_stores.counts import (
     counted,
     empty_counts,
 )
-from assistants.vector_stores.jobs import job_key, job_record, worker_of
 from assistants.vector_stores.records import batch_key, file_key, membership_key
+from assistants.vector_stores.recovery import route_of
+from assistants.work.leases import register
 from storage.base import Json, Kind, Put, WriteOp
 
-# Files per atomic write (three documents each), so that Cassandra batches stay small.
-WRITE_GROUP = 50
+# Files per atomic write (four documents each: file, membership, work entry, lease), so that
+# Cassandra batches stay small.
+WRITE_GROUP = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,7 @@ async def add_files(
     earlier = await asyncio.gather(
         *(ctx.store.docs.get(file_key(ctx.tenant, store_id, spec.file_id)) for spec in specs)
     )
-    worker = worker_of(ctx)
+    route = route_of(ctx.options)
     created = now()
     store_tally = Tally()
     batch_tallies: dict[str, Tally] = defaultdict(Tally)
@@ -88,33 +90,33 @@ async def add_files(
             "chunking_strategy": spec.params.as_strategy(),
             "attributes": spec.attributes,
             "_job": job_id,
-            "_worker": worker.id,
         }
+        if route is not None:
+            doc["_route"] = route  # no secrets: what lets another worker resume the job
         if batch is not None:
             doc["batch_id"] = batch["id"]
             batch_tallies[batch["id"]].move(None, doc)
         store_tally.move(before, doc)
         if counted(before) and before and before.get("batch_id"):
             batch_tallies[before["batch_id"]].move(before, None)
+        job = ingestion.IngestJob(
+            job_id=job_id,
+            vector_store_id=store_id,
+            file_id=spec.file_id,
+            filename=file["filename"],
+            file_bytes=int(file["bytes"]),
+            params=spec.params,
+            embedding_model=vector_store["_embedding_model"],
+        )
         ops.append(
             [
                 Put(file_key(ctx.tenant, store_id, spec.file_id), doc),
                 Put(membership_key(ctx.tenant, spec.file_id, store_id), {"id": store_id}),
-                Put(job_key(job_id), job_record(ctx, worker, job_id, store_id, spec.file_id)),
+                *register(ingestion.work_ref(ctx.tenant, job), ctx.config.run_lease_seconds),
             ]
         )
         docs.append(doc)
-        jobs.append(
-            ingestion.IngestJob(
-                job_id=job_id,
-                vector_store_id=store_id,
-                file_id=spec.file_id,
-                filename=file["filename"],
-                file_bytes=int(file["bytes"]),
-                params=spec.params,
-                embedding_model=vector_store["_embedding_model"],
-            )
-        )
+        jobs.append(job)
     groups = [
         [op for file_ops in ops[i : i + WRITE_GROUP] for op in file_ops]
         for i in range(0, len(ops), WRITE_GROUP)

@@ -3,7 +3,8 @@
 A job runs under the process's concurrency gate. Between embedding batches it checks that the
 file still waits for it (not deleted, cancelled or re-added meanwhile) and stops otherwise. It
 ends by settling the file ``completed`` or ``failed`` (with OpenAI's ``last_error`` codes) and
-deleting its job record. Unsupported or damaged files fail the vector store file, not the upload.
+unregistering its durable work (``recovery`` resumes or fails it if its worker dies).
+Unsupported or damaged files fail the vector store file, not the upload.
 """
 
 from __future__ import annotations
@@ -16,16 +17,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistants.context import Ctx
-from assistants.ingest import ChunkingParams, IngestError, TextChunk, chunk_with, extract_text
+from assistants.ingest import ChunkingParams, IngestError, TextChunk, chunk_with
 from assistants.ingest.limits import DEFAULT_LIMITS
-from assistants.vector_stores.jobs import job_key, worker_of
+from assistants.vector_stores.isolate import ProcessLimits, extract_bounded
+from assistants.vector_stores.jobs import worker_of
 from assistants.vector_stores.records import file_key
 from assistants.vector_stores.transitions import settle, transition
+from assistants.work.leases import WorkRef, unregister
+from assistants.work.service import SERVICE as WORK
 from storage.base import Chunk, Json
 
 log = logging.getLogger("assistants.ingestion")
 
 EMBED_BATCH = 128
+KIND = "ingest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,21 +59,34 @@ def server_error(message: str) -> Json:
     return {"code": "server_error", "message": message}
 
 
+def work_ref(tenant: str, job: IngestJob) -> WorkRef:
+    return WorkRef(KIND, tenant, job.job_id, f"{job.vector_store_id}/{job.file_id}")
+
+
 def start(ctx: Ctx, job: IngestJob) -> None:
     """Start ``job`` in the background; the request that made it returns at once."""
-    worker_of(ctx).start(ctx, job.job_id, run(ctx, job))
+    work = ctx.services.get(WORK)
+    if work is None:  # a bare domain context (library use, unit tests): nothing renews leases
+        worker_of(ctx).start(ctx, run(ctx, job))
+        return
+
+    async def execute(cancel: asyncio.Event) -> None:
+        await run(ctx, job)
+
+    work.start(ctx.store, work_ref(ctx.tenant, job), execute)
 
 
 async def run(ctx: Ctx, job: IngestJob) -> None:
     try:
-        async with worker_of(ctx).gate:
-            outcome = await _ingest(ctx, job)
+        worker = worker_of(ctx)
+        async with worker.gate.slot(ctx.tenant):
+            outcome = await _ingest(ctx, job, worker.process)
     except Superseded:
         outcome = None
     except IngestError as error:
         outcome = Outcome("failed", last_error={"code": error.code, "message": error.message})
     except asyncio.CancelledError:
-        raise  # shutting down: the job record stays, and recovery fails the file
+        raise  # shutting down: the work stays registered, and recovery resumes or fails it
     except Exception as error:
         # Inference errors carry a client-safe message (keys scrubbed); anything else is a bug.
         message = getattr(error, "message", None)
@@ -84,10 +102,10 @@ async def run(ctx: Ctx, job: IngestJob) -> None:
         if not kept or outcome is None or outcome.status != "completed":
             await _drop_chunks_unless_replaced(ctx, job)
     finally:
-        await ctx.store.docs.delete(job_key(job.job_id))
+        await ctx.store.docs.write(unregister(work_ref(ctx.tenant, job)))
 
 
-async def _ingest(ctx: Ctx, job: IngestJob) -> Outcome:
+async def _ingest(ctx: Ctx, job: IngestJob, process: ProcessLimits) -> Outcome:
     await _ensure_current(ctx, job)
     if job.file_bytes > DEFAULT_LIMITS.max_input_bytes:
         return Outcome("failed", last_error={"code": "invalid_file", "message": "File too large."})
@@ -95,7 +113,7 @@ async def _ingest(ctx: Ctx, job: IngestJob) -> Outcome:
     data = b"".join(parts)  # extract_text takes bytes as they are: one copy of the file, not two
     del parts
     content_type = mimetypes.guess_type(job.filename)[0]
-    extracted = await asyncio.to_thread(extract_text, data, job.filename, content_type)
+    extracted = await extract_bounded(data, job.filename, content_type, process)
     del data
     pieces = await asyncio.to_thread(chunk_with, extracted.text, job.params)
     # Chunks of an earlier ingestion of the same file (re-added to the store) go first.

@@ -56,6 +56,10 @@ class WorkService:
         self.settlers: dict[str, Settler] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
+    @property
+    def sweeping(self) -> bool:
+        return self._sweeper is not None
+
     def executing(self, work_id: str) -> bool:
         return work_id in self.running
 

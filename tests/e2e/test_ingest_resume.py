@@ -1,0 +1,71 @@
+"""Ingestion interrupted by a killed worker that needed the request's credentials fails fast."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import openai
+import pytest
+
+from tests.e2e.test_durability import store_url  # noqa: F401  (the sqlite/cassandra fixture)
+from tests.support.process_server import ProcessServer
+
+pytestmark = pytest.mark.slow
+
+SLOW_EMBEDDINGS = {"embedding-model": "fake-embed-slow-2500"}
+TEXT = " ".join(f"resumable{n % 50} sentence number {n}." for n in range(400))
+
+
+def sdk(server: ProcessServer, upstream, key: str) -> openai.OpenAI:
+    return openai.OpenAI(
+        base_url=server.url + "/v1",
+        api_key=key,
+        default_headers={"base-url": upstream.base_url, **SLOW_EMBEDDINGS},
+        max_retries=0,
+        timeout=30,
+    )
+
+
+def start_ingestion_and_kill(server: ProcessServer, client: openai.OpenAI) -> tuple[str, str]:
+    try:
+        file_id = client.files.create(file=("notes.txt", TEXT.encode()), purpose="assistants").id
+        store = client.vector_stores.create(file_ids=[file_id])
+        time.sleep(1)  # inside the slow embedding call
+        assert client.vector_stores.files.retrieve(file_id, vector_store_id=store.id).status == (
+            "in_progress"
+        )
+    finally:
+        server.kill()
+    return store.id, file_id
+
+
+def wait_file(client, store_id: str, file_id: str, timeout: float):
+    deadline = time.monotonic() + timeout
+    while True:
+        file = client.vector_stores.files.retrieve(file_id, vector_store_id=store_id)
+        if file.status != "in_progress" or time.monotonic() > deadline:
+            return file
+        time.sleep(0.2)
+
+
+def test_interrupted_ingestion_with_request_credentials_fails_within_the_lease(
+    store_url,  # noqa: F811
+    tmp_path,
+    upstream,
+):
+    key = "sk-caller-" + uuid.uuid4().hex  # no server keys: the bearer is the provider key
+    env = {"WORKERS": "1", "RUN_LEASE_SECONDS": "2"}
+    first = ProcessServer(store_url, tmp_path, **env).start()
+    store_id, file_id = start_ingestion_and_kill(first, sdk(first, upstream, key))
+    second = ProcessServer(store_url, tmp_path, **env).start()
+    try:
+        client = sdk(second, upstream, key)
+        started = time.monotonic()
+        file = wait_file(client, store_id, file_id, timeout=20)
+        assert time.monotonic() - started < 15
+        assert file.status == "failed" and file.last_error.code == "server_error"
+        assert "credentials" in file.last_error.message and key not in file.last_error.message
+        assert client.vector_stores.retrieve(store_id).file_counts.failed == 1
+    finally:
+        second.stop()
