@@ -1,4 +1,4 @@
-"""Ingestion interrupted by a killed worker that needed the request's credentials fails fast."""
+"""Ingestion on a killed worker: resumed elsewhere, or failed fast if it needed its request."""
 
 from __future__ import annotations
 
@@ -14,14 +14,17 @@ from tests.support.process_server import ProcessServer
 pytestmark = pytest.mark.slow
 
 SLOW_EMBEDDINGS = {"embedding-model": "fake-embed-slow-2500"}
+SERVER_ROUTED = {"embedding-model": "openai/fake-embed-slow-2500"}
 TEXT = " ".join(f"resumable{n % 50} sentence number {n}." for n in range(400))
 
 
-def sdk(server: ProcessServer, upstream, key: str) -> openai.OpenAI:
+def sdk(server: ProcessServer, upstream, key: str, *, caller_routes: bool = True) -> openai.OpenAI:
+    # Without a base-url the server's own provider serves: the model names it (LiteLLM's prefix).
+    routing = {"base-url": upstream.base_url} if caller_routes else SERVER_ROUTED
     return openai.OpenAI(
         base_url=server.url + "/v1",
         api_key=key,
-        default_headers={"base-url": upstream.base_url, **SLOW_EMBEDDINGS},
+        default_headers={**SLOW_EMBEDDINGS, **routing},
         max_retries=0,
         timeout=30,
     )
@@ -67,5 +70,38 @@ def test_interrupted_ingestion_with_request_credentials_fails_within_the_lease(
         assert file.status == "failed" and file.last_error.code == "server_error"
         assert "credentials" in file.last_error.message and key not in file.last_error.message
         assert client.vector_stores.retrieve(store_id).file_counts.failed == 1
+    finally:
+        second.stop()
+
+
+def test_interrupted_ingestion_with_server_credentials_resumes_on_another_worker(
+    store_url,  # noqa: F811
+    tmp_path,
+    upstream,
+):
+    server_key = "srv-" + uuid.uuid4().hex
+    provider_key = "sk-server-" + uuid.uuid4().hex
+    env = {  # the provider and its key are the server's: the job needs nothing from its request
+        "WORKERS": "1",
+        "RUN_LEASE_SECONDS": "2",
+        "ASSISTANTS_API_KEYS": server_key,
+        "OPENAI_API_KEY": provider_key,
+        "OPENAI_API_BASE": upstream.base_url,
+    }
+    seen = len(upstream.requests.where(lambda r: r.path.endswith("/embeddings")))
+    first = ProcessServer(store_url, tmp_path, log=tmp_path / "first.log", **env).start()
+    client = sdk(first, upstream, server_key, caller_routes=False)
+    store_id, file_id = start_ingestion_and_kill(first, client)
+    second = ProcessServer(store_url, tmp_path, log=tmp_path / "second.log", **env).start()
+    try:
+        client = sdk(second, upstream, server_key, caller_routes=False)
+        file = wait_file(client, store_id, file_id, timeout=40)
+        assert file.status == "completed", (file.last_error, (tmp_path / "second.log").read_text())
+        results = client.vector_stores.search(store_id, query="resumable7 sentence")
+        assert results.data and results.data[0].file_id == file_id
+        assert client.vector_stores.retrieve(store_id).file_counts.completed == 1
+        embedded = upstream.requests.where(lambda r: r.path.endswith("/embeddings"))[seen:]
+        sent = {r.headers.get("authorization") for r in embedded if "resumable" in str(r.body)}
+        assert sent == {f"Bearer {provider_key}"}  # the server's key, on both workers
     finally:
         second.stop()
