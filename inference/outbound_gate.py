@@ -5,7 +5,8 @@ Every LiteLLM call passes `OutboundGate.admit` (the one hook), which:
   http(s) URL, e.g. `LLM-PARAM-aws-bedrock-runtime-endpoint`), resolved now, whatever the provider;
 - for an OpenAI-compatible call to a caller's base URL (what a `base-url` header routes to),
   hands LiteLLM `client=`: an `AsyncOpenAI` on this gate's policy client, which checks every
-  connection again at connect time, on the address it connects to (so DNS rebinding cannot pass).
+  connection again at connect time, on the address it connects to (so DNS rebinding cannot pass);
+  for an Anthropic call, LiteLLM's own `AsyncHTTPHandler` around the same policy client.
   LiteLLM's other providers connect with clients of their own that cannot be handed a transport
   (one hook per provider), so for them the check before the call is what holds.
 
@@ -30,6 +31,7 @@ from outbound.resolve import checked_addresses, url_destination
 if TYPE_CHECKING:
     import httpx
     import openai
+    from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
 
 OPENAI_CLIENTS = 64
 """OpenAI SDK clients kept per event loop (one per base URL, key and organization in use)."""
@@ -54,6 +56,7 @@ class OutboundGate:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
         self._openai: OrderedDict[tuple[str, str, str | None], openai.AsyncOpenAI] = OrderedDict()
+        self._handler: AsyncHTTPHandler | None = None
 
     async def admit(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The LiteLLM arguments to call with; DestinationRefused when the policy refuses them."""
@@ -65,8 +68,12 @@ class OutboundGate:
                 if destination is not None:
                     await self._check(*destination)
         api_base = kwargs.get("api_base")
-        if isinstance(api_base, str) and _openai_route(kwargs):
-            return {**kwargs, "client": self._openai_client(api_base, kwargs)}
+        if isinstance(api_base, str):
+            provider = _provider(kwargs)
+            if provider == "openai":
+                return {**kwargs, "client": self._openai_client(api_base, kwargs)}
+            if provider == "anthropic":
+                return {**kwargs, "client": self._litellm_handler()}
         return kwargs
 
     def http_client(self) -> httpx.AsyncClient:
@@ -84,12 +91,24 @@ class OutboundGate:
                 self._http = provider_client(self.policy, self._resolver, self._timeout)
             self._loop = loop
             self._openai.clear()
+            self._handler = None
         return self._http
+
+    def _litellm_handler(self) -> AsyncHTTPHandler:
+        """LiteLLM's HTTP handler sending through the policy client (for its own providers)."""
+        http = self.http_client()
+        if self._handler is None:
+            from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
+
+            self._handler = AsyncHTTPHandler(timeout=self._timeout)
+            self._handler.client = http  # not owned: closed with the gate's client
+        return self._handler
 
     async def aclose(self) -> None:
         if self._http is not None and self._loop is asyncio.get_running_loop():
             await self._http.aclose()
         self._http = None
+        self._handler = None
         self._openai.clear()
 
     async def _check(self, host: str, port: int) -> None:
@@ -132,12 +151,13 @@ class OutboundGate:
         return client
 
 
-def _openai_route(kwargs: dict[str, Any]) -> bool:
-    """Whether LiteLLM sends this call with the OpenAI SDK (so it takes an `AsyncOpenAI`)."""
+def _provider(kwargs: dict[str, Any]) -> str | None:
+    """The LiteLLM provider a call names (`openai` is sent with the OpenAI SDK)."""
     provider = kwargs.get("custom_llm_provider")
-    if provider is not None:
-        return bool(provider == "openai")
-    return str(kwargs.get("model", "")).startswith("openai/")
+    if isinstance(provider, str):
+        return provider
+    prefix, slash, _ = str(kwargs.get("model", "")).partition("/")
+    return prefix if slash else None
 
 
 def refusal_in(exc: BaseException) -> OutboundRefused | None:

@@ -118,22 +118,26 @@ async def test_a_name_resolving_to_a_refused_address_is_refused(upstream: Upstre
     assert upstream.requests.containing(marker) == []
 
 
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
 async def test_a_name_rebound_after_the_check_is_refused_at_connect_time(
-    upstream_2: Upstream, marker: str
+    upstream_2: Upstream, marker: str, provider: str
 ):
     # The check before the call sees 127.0.0.1; the connection would go to 127.0.0.2.
     dns = FakeDNS(["127.0.0.1"], ["127.0.0.2"])
     engine = await _engine(DENY_2, dns)
+    options = at(f"http://rebind.test:{upstream_2.port}/v1", **{"custom-llm-provider": provider})
     try:
         with pytest.raises(DestinationRefused, match=r"'rebind\.test'"):
-            await engine.chat(
-                ChatRequest(model="fake-model", messages=user(marker)),
-                at(f"http://rebind.test:{upstream_2.port}/v1"),
+            await engine.chat(ChatRequest(model="fake-model", messages=user(marker)), options)
+        with pytest.raises(DestinationRefused, match=r"'rebind\.test'"):
+            stream = engine.chat_stream(
+                ChatRequest(model="fake-model", messages=user(marker)), options
             )
+            await anext(stream)
     finally:
         await engine.aclose()
-    assert dns.lookups == ["rebind.test", "rebind.test"]
-    assert upstream_2.requests.containing(marker) == []
+    assert dns.lookups == ["rebind.test"] * 3  # checked before the first call, then per connection
+    assert len(upstream_2.requests.where(lambda r: marker in str(r.body))) == 0
 
 
 async def test_no_policy_checks_nothing(upstream_2: Upstream, marker: str):
