@@ -90,6 +90,16 @@ class ResponseRun:
         self._annotations: list[Json] = []
         self.mcp = McpTools(self)
         self._closed: set[int] = set()
+        limit = response.get("max_tool_calls")
+        self.tool_calls_left: int | None = limit if isinstance(limit, int) else None
+
+    def allow_tool_calls(self, wanted: int) -> int:
+        """How many of ``wanted`` built-in tool calls ``max_tool_calls`` still allows (taken)."""
+        if self.tool_calls_left is None:
+            return wanted
+        allowed = min(wanted, self.tool_calls_left)
+        self.tool_calls_left -= allowed
+        return allowed
 
     # events ------------------------------------------------------------------------------------
 
@@ -134,7 +144,7 @@ class ResponseRun:
                 await self._start()
                 self.response["status"] = "in_progress"
             self.log.emit("response.in_progress", response=self._snapshot())
-            if self.plan.search is not None:
+            if self.plan.search is not None and self.allow_tool_calls(1):
                 self.sources = await run_search(self.ctx, self.plan.search, self)
             await self.mcp.prepare()
             result = await self._turns()

@@ -145,6 +145,8 @@ class McpTools:
         self.offered[name] = Offered(tool, entry["name"], function)
 
     def functions(self) -> list[Json]:
+        if self.run.tool_calls_left == 0:
+            return []  # max_tool_calls reached: the model answers with what it has
         return [offered.function for offered in self.offered.values()]
 
     # the model's calls -------------------------------------------------------------------------
@@ -179,7 +181,13 @@ class McpTools:
         """Execute the mcp_call items (concurrently), then show their outcomes in order."""
         if not items:
             return
-        outcomes = await asyncio.gather(*(self._call(item) for item in items))
+        allowed = self.run.allow_tool_calls(len(items))
+        outcomes = await asyncio.gather(*(self._call(item) for item in items[:allowed]))
+        refused = (
+            None,
+            f"Not called: max_tool_calls ({self.run.response['max_tool_calls']}) reached.",
+        )
+        outcomes += [refused] * (len(items) - allowed)
         for item, (output, error) in zip(items, outcomes, strict=True):
             index = self.run.output.index(item)
             if error is None:

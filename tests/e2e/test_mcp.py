@@ -335,3 +335,26 @@ async def test_agents_sdk_hosted_mcp_tool(live_server, upstream, api_key, mcp):
     assert mcp.log.calls[before:] == [("lookup_city", {"city": "Lima"})]
     kinds = [getattr(i.raw_item, "type", None) for i in result.new_items]
     assert "mcp_call" in kinds
+
+
+def test_max_tool_calls_bounds_the_calls_the_server_makes(client, mcp, upstream):
+    before = len(mcp.log.calls)
+    response = client.responses.create(
+        model="gpt-4o-mini",
+        input="call shout and lookup_city text=limited city=Bern",
+        tools=[tool(mcp)],
+        max_tool_calls=1,
+    )
+    assert response.status == "completed" and response.max_tool_calls == 1
+    assert [i.type for i in response.output] == [
+        "mcp_list_tools",
+        "mcp_call",
+        "mcp_call",
+        "message",
+    ]
+    ran, refused = response.output[1], response.output[2]
+    assert (ran.name, ran.output, ran.error) == ("shout", "LIMITED", None)
+    assert refused.status == "failed" and "max_tool_calls (1)" in refused.error
+    assert mcp.log.names()[before:] == ["shout"]  # the second call never reached the server
+    last_turn = upstream.requests.containing("text=limited")[-1].body
+    assert "tools" not in last_turn  # nothing more to call once the budget is spent

@@ -447,6 +447,17 @@ def test_file_search_cites_the_right_file(client, facts_store):
     assert len(results) == 2
 
 
+def test_max_tool_calls_zero_searches_nothing(client, facts_store):
+    store_id, _ = facts_store
+    tool = {"type": "file_search", "vector_store_ids": [store_id]}
+    question = "which volcano on Sicily has lava eruptions? (no tools)"
+    response = client.responses.create(
+        model="gpt-4o-mini", input=question, tools=[tool], max_tool_calls=0
+    )
+    assert [item.type for item in response.output] == ["message"]
+    assert response.output[0].content[0].annotations == []
+
+
 def test_file_search_streamed(client, facts_store):
     store_id, file_ids = facts_store
     with client.responses.stream(
