@@ -17,6 +17,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, ResponseFuture, ResultSet, S
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from storage.cassandra.translate import translate
+from storage.cassandra.vectors import fast_vectors
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class CqlSession:
             pending = asyncio.get_running_loop().create_future()
             self._preparing[cql] = pending
             try:
-                statement = await asyncio.to_thread(self._session.prepare, cql)
+                statement = fast_vectors(await asyncio.to_thread(self._session.prepare, cql))
             except Exception as exc:
                 error = translate(exc, tenant_auth=self._tenant_auth)
                 pending.set_exception(error)

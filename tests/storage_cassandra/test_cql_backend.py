@@ -159,8 +159,8 @@ async def test_large_stores_use_the_ann_index(
     hits = await cql_store.chunks.search("tenant-ann", [vs], query.tolist(), 10)
     best = set(np.argsort(-exact)[:10].tolist())
     assert len(best & {h.index for h in hits}) >= 9
-    for hit in hits:
-        assert hit.score == pytest.approx(exact[hit.index], abs=1e-9)
+    for hit in hits:  # scores come from the server, computed in float32
+        assert hit.score == pytest.approx(exact[hit.index], abs=1e-6)
     restricted = await cql_store.chunks.search("tenant-ann", [vs], query.tolist(), 10, {"file_2"})
     assert restricted and {h.file_id for h in restricted} == {"file_2"}
 
