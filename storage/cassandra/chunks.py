@@ -30,6 +30,7 @@ from storage.base import Chunk, Hit
 from storage.cassandra.chunk_tables import ChunkTables
 from storage.cassandra.ranking import ChunkRef, bm25, ranked
 from storage.cassandra.session import ANN_PROFILE, CqlSession, Params
+from storage.cassandra.write_limit import WriteLimit
 from storage.errors import StorageUnavailable
 from storage.keywords import query_terms, text_terms
 
@@ -42,7 +43,7 @@ BATCH_ROWS = 16  # rows per single-partition batch: each row costs a graph inser
 # Cassandra 5.0.x fails concurrent inserts into one vector index beyond CPUs + 1 threads
 # (CASSANDRA-21644); scripts/cassandra bounds the node's mutation threads to that, so several
 # writes can wait in its queue. A node configured otherwise may still refuse some: they are
-# retried with backoff.
+# retried with backoff, and the limit adapts (``write_limit``).
 VECTOR_WRITES_IN_FLIGHT = 4
 VECTOR_WRITE_ATTEMPTS = 8
 # Keyword search reads at most this many chunks per term (a term in more chunks is so common
@@ -54,7 +55,7 @@ class CassandraChunkIndex:
     def __init__(self, cql: CqlSession, keyspace: str, *, table_ids: bool = True) -> None:
         self._cql = cql
         self.tables = ChunkTables(cql, keyspace, table_ids=table_ids)
-        self._writes = asyncio.Semaphore(VECTOR_WRITES_IN_FLIGHT)
+        self._writes = WriteLimit(VECTOR_WRITES_IN_FLIGHT)
 
     async def add(
         self, tenant: str, vector_store_id: str, chunks: Sequence[Chunk], dimensions: int
@@ -229,11 +230,13 @@ class CassandraChunkIndex:
 
     async def _write(self, batch: list[tuple[str, Params]]) -> None:
         for attempt in range(VECTOR_WRITE_ATTEMPTS):
-            async with self._writes:
+            async with self._writes.slot():
                 try:
                     await self._cql.batch(batch, logged=False)
+                    self._writes.succeeded()
                     return
                 except StorageUnavailable:
+                    self._writes.refused()
                     if attempt == VECTOR_WRITE_ATTEMPTS - 1:
                         raise
             await asyncio.sleep(min(2.0, 0.05 * 2**attempt))
