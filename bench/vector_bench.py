@@ -29,6 +29,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ async def timed(calls: list[Callable[[], Awaitable[Any]]]) -> list[float]:
 
 
 def exact_top10(unit: np.ndarray, query: np.ndarray) -> np.ndarray:
-    scores = unit @ (query / np.linalg.norm(query))
+    scores = unit @ (query / np.linalg.norm(query)).astype(np.float32)
     best = np.argpartition(-scores, 10)[:10]
     return best[np.argsort(-scores[best])]
 
@@ -164,7 +165,9 @@ async def run_backend(name: str, args: argparse.Namespace, vectors: np.ndarray) 
         deadline = time.monotonic() + args.max_minutes * 60
         loaded, seconds = await load(store, vs, vectors, deadline)
         numbers.update({"chunks loaded": loaded, "load s": seconds, "chunks/s": loaded / seconds})
-        unit = vectors[:loaded] / np.linalg.norm(vectors[:loaded], axis=1, keepdims=True)
+        # The baseline holds unit float32 vectors, as a careful in-memory brute force would.
+        norms = np.linalg.norm(vectors[:loaded], axis=1, keepdims=True)
+        unit = (vectors[:loaded] / norms).astype(np.float32)
         queries = vectors[: args.queries].astype(np.float64)
         queries += 0.3 * np.random.default_rng(98).standard_normal(queries.shape)
         found: list[list[int]] = []
@@ -176,12 +179,12 @@ async def run_backend(name: str, args: argparse.Namespace, vectors: np.ndarray) 
         first = await timed([lambda: search(queries[0])])
         numbers["first search ms"] = first[0]
         found.clear()
-        latencies = await timed([lambda q=q: search(q) for q in queries])
+        latencies = await timed([partial(search, q) for q in queries])
 
         async def brute(q: np.ndarray) -> None:
             exact_top10(unit, q)
 
-        baseline = await timed([lambda q=q: brute(q) for q in queries])
+        baseline = await timed([partial(brute, q) for q in queries])
         truth = [set(exact_top10(unit, q).tolist()) for q in queries]
         recall = sum(len(set(f) & t) for f, t in zip(found, truth, strict=True)) / (10 * len(truth))
         numbers.update(
@@ -192,9 +195,13 @@ async def run_backend(name: str, args: argparse.Namespace, vectors: np.ndarray) 
                 "numpy exact p50 ms": pct(baseline, 50),
             }
         )
+        report(numbers, args)
     finally:
         await provider.close()
-        await cleanup()
+        try:
+            await cleanup()
+        except Exception as error:  # a busy node may not drop the keyspace in time
+            print(f"cleanup failed: {error!r}", file=sys.stderr)
     return numbers
 
 
@@ -264,7 +271,7 @@ async def main() -> int:
     logging.basicConfig(level=logging.ERROR)
     vectors = make_vectors(args.chunks, args.dims)
     for name in [b.strip() for b in args.backends.split(",") if b.strip()]:
-        report(await run_backend(name, args, vectors), args)
+        await run_backend(name, args, vectors)
     return 0
 
 

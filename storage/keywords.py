@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections import Counter
 
-MAX_QUERY_TERMS = 32
+MAX_QUERY_TERMS = 16  # Cassandra reads one SAI posting list per term
 MAX_TERM_LENGTH = 64  # longer "words" (base64, hashes) are not searchable terms
 
 _WORD = re.compile(r"[^\W_]+")
