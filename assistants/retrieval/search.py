@@ -10,6 +10,7 @@ searched store counts as active (``last_active_at``).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ from assistants.retrieval.fusion import Ranking, fuse, parse_ranking
 from assistants.vector_stores.records import file_key, is_expired, store_key
 from assistants.vector_stores.service import touch
 from storage.base import Hit, Json, Kind
+from storage.errors import StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 MAX_RESULTS = 50
 
@@ -102,14 +106,22 @@ async def _semantic(
 async def _keyword(
     ctx: Ctx, store_ids: list[str], queries: list[str], limit: int, file_ids: Any
 ) -> list[list[Hit]]:
-    return list(
-        await asyncio.gather(
-            *(
-                ctx.store.chunks.keyword_search(ctx.tenant, store_ids, q, limit, file_ids=file_ids)
-                for q in queries
+    try:
+        return list(
+            await asyncio.gather(
+                *(
+                    ctx.store.chunks.keyword_search(
+                        ctx.tenant, store_ids, q, limit, file_ids=file_ids
+                    )
+                    for q in queries
+                )
             )
         )
-    )
+    except StorageUnavailable:
+        # e.g. Cassandra still building the term index of a table made by an older release:
+        # rank semantically meanwhile (a real outage fails the semantic search as well).
+        log.warning("keyword search unavailable; ranking by embeddings alone")
+        return []
 
 
 async def _ranked_hits(

@@ -153,3 +153,22 @@ async def test_hybrid_finds_what_keyword_and_semantic_search_each_miss(ctx):
     assert fused[0].filename == "answer.txt"
     assert fused[0].score == pytest.approx((2 / 62) / (2 / 61))  # second in both lists
     assert {r.filename for r in fused[1:]} == {"stopwords.txt", "keywords.txt"}
+
+
+async def test_without_keyword_search_results_are_semantic(ctx, monkeypatch):
+    """A keyword index still being built (an upgraded Cassandra table) degrades to semantic."""
+    from storage.errors import StorageUnavailable
+
+    docs = corpus()[:4]
+    store, files = await _store_with(ctx, docs)
+
+    async def unavailable(*args, **kwargs):
+        raise StorageUnavailable("index not available")
+
+    monkeypatch.setattr(ctx.store.chunks, "keyword_search", unavailable)
+    results = await search(ctx, [store["id"]], docs[1].question, max_num_results=2)
+    assert results[0].file_id == files[1]["id"]
+    semantic = await search(
+        ctx, [store["id"]], docs[1].question, max_num_results=2, ranking_options={"ranker": "none"}
+    )
+    assert [r.file_id for r in results] == [r.file_id for r in semantic]
