@@ -46,9 +46,9 @@ BATCH_ROWS = 16  # rows per single-partition batch: each row costs a graph inser
 # retried with backoff, and the limit adapts (``write_limit``).
 VECTOR_WRITES_IN_FLIGHT = 4
 VECTOR_WRITE_ATTEMPTS = 8
-# Keyword search reads at most this many chunks per term (a term in more chunks is so common
-# that it says little about relevance).
-TERM_POSTINGS = 2000
+# Keyword search reads at most this many chunks per term and leaves out a term that has more:
+# it is so common that it says little about relevance.
+TERM_POSTINGS = 2001
 
 
 class CassandraChunkIndex:
@@ -215,6 +215,8 @@ class CassandraChunkIndex:
         )
         postings: dict[str, dict[ChunkRef, int]] = {}
         for term, rows in zip(terms, term_rows, strict=True):
+            if len(rows) >= TERM_POSTINGS:  # too common to rank by (as SQLite does)
+                continue
             postings[term] = {
                 (store, f, int(i)): int(tf or 1) for f, i, tf in rows if files is None or f in files
             }

@@ -33,6 +33,9 @@ from storage.sqlite.vectors import (
 # Rows per numpy batch of an uncached scan: ~12 MiB of 1536-float embeddings.
 SEARCH_BATCH = 2048
 DEFAULT_CACHE_BYTES = 1024 * 1024 * 1024
+# Keyword search leaves out terms held by more chunks than this: ranking every chunk that holds a
+# very common word costs more than it tells (Cassandra reads at most as many postings per term).
+MAX_TERM_CHUNKS = 2000
 
 _UPSERT = """
     INSERT INTO chunks
@@ -126,7 +129,6 @@ class SqliteChunks:
             return []
         stores = json.dumps(sorted(set(vector_store_ids)))
         files = None if file_ids is None else json.dumps(sorted(set(file_ids)))
-        match = " OR ".join(f'"{term}"' for term in terms)  # terms are letters and digits only
         sql = (
             "SELECT c.vector_store_id, c.file_id, c.idx, c.text, c.metadata, bm25(chunks_fts)"
             " FROM chunks_fts JOIN chunks AS c ON c.rowid = chunks_fts.rowid"
@@ -135,12 +137,16 @@ class SqliteChunks:
             + (" AND c.file_id IN (SELECT value FROM json_each(?))" if files is not None else "")
             + " ORDER BY bm25(chunks_fts), c.vector_store_id, c.file_id, c.idx LIMIT ?"
         )
-        params: list[Any] = [match, tenant, stores]
-        if files is not None:
-            params.append(files)
-        params.append(limit)
 
         def run(conn: sqlite3.Connection) -> list[Hit]:
+            usable = _selective(conn, terms)
+            if not usable:
+                return []
+            match = " OR ".join(f'"{term}"' for term in usable)  # letters and digits only
+            params: list[Any] = [match, tenant, stores]
+            if files is not None:
+                params.append(files)
+            params.append(limit)
             return [
                 # bm25() is lower for better matches
                 Hit(store, file_id, idx, text, -float(rank), json.loads(metadata))
@@ -182,6 +188,15 @@ class SqliteChunks:
         finally:
             # A read-only snapshot: ending it by rollback also works when a cursor is still open.
             conn.execute("ROLLBACK")
+
+
+def _selective(conn: sqlite3.Connection, terms: list[str]) -> list[str]:
+    """The query terms held by at most ``MAX_TERM_CHUNKS`` chunks of the file (all tenants)."""
+    marks = ", ".join("?" for _ in terms)
+    counts = dict(
+        conn.execute(f"SELECT term, doc FROM chunks_fts_terms WHERE term IN ({marks})", terms)
+    )
+    return [t for t in terms if 0 < counts.get(t, 0) <= MAX_TERM_CHUNKS]
 
 
 def _scan(

@@ -131,6 +131,9 @@ MIGRATIONS: tuple[Migration, ...] = (
                 INSERT INTO chunks_fts (rowid, text) VALUES (new.rowid, new.text);
             END""",
             "INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')",
+            # How many chunks hold each term: keyword search leaves out terms too common to
+            # rank by (scoring every chunk that holds "the" costs more than it tells).
+            "CREATE VIRTUAL TABLE chunks_fts_terms USING fts5vocab('chunks_fts', 'row')",
         ),
     ),
 )

@@ -83,3 +83,21 @@ async def test_rewrites_and_deletes_are_seen(store: Store, tenant: str, new_id: 
     ]
     await store.chunks.delete_store(tenant, vs)
     assert await store.chunks.keyword_search(tenant, [vs], "octopus basalt", 5) == []
+
+
+async def test_terms_in_too_many_chunks_are_left_out(
+    store: Store, tenant: str, new_id: NewId, monkeypatch
+) -> None:
+    from storage.cassandra import chunks as cassandra_chunks
+    from storage.sqlite import chunks as sqlite_chunks
+
+    monkeypatch.setattr(sqlite_chunks, "MAX_TERM_CHUNKS", 2)
+    monkeypatch.setattr(cassandra_chunks, "TERM_POSTINGS", 3)  # reads 3: more than 2 chunks
+    vs, file_id = new_id("vs"), new_id("file")
+    texts = ["common words", "common things", "common rare", "other"]
+    chunks = [Chunk(file_id, i, text, [1.0, float(i)]) for i, text in enumerate(texts)]
+    await store.chunks.add(tenant, vs, chunks, 2)
+    assert refs(await store.chunks.keyword_search(tenant, [vs], "common rare", 5)) == [
+        (vs, file_id, 2)
+    ]
+    assert await store.chunks.keyword_search(tenant, [vs], "common", 5) == []
