@@ -39,7 +39,9 @@ log = logging.getLogger(__name__)
 EXACT_SCAN_FLOATS = 1_000_000
 ANN_OVERFETCH = 10
 ANN_MAX_LIMIT = 1000  # Cassandra 5.0 rejects ANN queries with a larger LIMIT
-BATCH_ROWS = 16  # rows per single-partition batch: each row costs a graph insert on the server
+# Rows per single-partition batch: each row is a graph insert on the node, and a batch must end
+# within the node's write timeout (2 s) even when the node is starved of CPU.
+BATCH_ROWS = 8
 # Cassandra 5.0.x fails concurrent inserts into one vector index beyond CPUs + 1 threads
 # (CASSANDRA-21644); scripts/cassandra bounds the node's mutation threads to that, so several
 # writes can wait in its queue. A node configured otherwise may still refuse some: they are
