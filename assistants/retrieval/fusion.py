@@ -34,20 +34,21 @@ class Ranking:
     text_weight: float = 1.0
 
 
-def parse_ranking(options: dict[str, Any] | None) -> Ranking:
-    """``ranking_options`` as given by a request or an assistant's tool; raises ``InvalidInput``."""
+def parse_ranking(options: dict[str, Any] | None, param: str = "ranking_options") -> Ranking:
+    """``ranking_options`` (named ``param`` in errors) as given by a request or a tool;
+    raises ``InvalidInput``."""
     options = options or {}
     ranker = options.get("ranker") or "auto"
     if ranker not in RANKERS:
         raise InvalidInput(
-            f"Invalid 'ranking_options.ranker': expected one of {', '.join(sorted(RANKERS))}.",
-            param="ranking_options.ranker",
+            f"Invalid '{param}.ranker': expected one of {', '.join(sorted(RANKERS))}.",
+            param=f"{param}.ranker",
         )
     threshold = options.get("score_threshold") or 0.0
     if not _number(threshold) or not 0 <= threshold <= 1:
         raise InvalidInput(
-            "Invalid 'ranking_options.score_threshold': expected a number between 0 and 1.",
-            param="ranking_options.score_threshold",
+            f"Invalid '{param}.score_threshold': expected a number between 0 and 1.",
+            param=f"{param}.score_threshold",
         )
     weights = options.get("hybrid_search") or {}
     if not isinstance(weights, dict):
@@ -56,13 +57,13 @@ def parse_ranking(options: dict[str, Any] | None) -> Ranking:
     text = weights.get("text_weight", 1.0)
     if not (_number(embedding) and _number(text) and embedding >= 0 and text >= 0):
         raise InvalidInput(
-            "Invalid 'ranking_options.hybrid_search': weights must be numbers of at least 0.",
-            param="ranking_options.hybrid_search",
+            f"Invalid '{param}.hybrid_search': weights must be numbers of at least 0.",
+            param=f"{param}.hybrid_search",
         )
     if embedding == 0 and text == 0:
         raise InvalidInput(
-            "Invalid 'ranking_options.hybrid_search': at least one weight must be above 0.",
-            param="ranking_options.hybrid_search",
+            f"Invalid '{param}.hybrid_search': at least one weight must be above 0.",
+            param=f"{param}.hybrid_search",
         )
     hybrid = ranker != "none" and text > 0
     return Ranking(float(threshold), hybrid, float(embedding), float(text))
