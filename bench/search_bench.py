@@ -13,6 +13,9 @@ Per backend (sqlite always; Cassandra when a node answers on 127.0.0.1:9042):
     .venv/bin/python bench/search_bench.py [--pages 100] [--searches 200] [--chunks 5000]
         [--backends sqlite,cassandra]
 
+Baselines in the same run: the small-chunk pipeline without the index (extract, chunk, embed),
+and the query embedding call alone beside file_search over the ``--chunks`` store.
+
 Stops by itself: every phase is bounded, and the upstream, stores and keyspace are removed.
 """
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import io
 import os
 import random
@@ -39,10 +43,11 @@ from fpdf import FPDF
 
 from assistants.context import Ctx
 from assistants.files.service import create_file
-from assistants.ingest import AUTO_CHUNKING, chunk_with, extract_text
+from assistants.ingest import AUTO_CHUNKING, ChunkingParams, chunk_with, extract_text
 from assistants.retrieval import search
 from assistants.vector_stores import service
 from assistants.vector_stores.files import create_vector_store_file, get_vector_store_file
+from assistants.vector_stores.ingestion import EMBED_BATCH
 from assistants.vector_stores.jobs import worker_of
 from inference.litellm_engine import LiteLLMEngine
 from inference.options import ProviderOptions
@@ -53,6 +58,7 @@ from tests.upstream.embeddings import embed_text
 WORDS_PER_PAGE = 350
 DIMENSIONS = 1536  # text-embedding-3-small, the server default
 PHASE_TIMEOUT = 300.0
+SMALL_CHUNKS = ChunkingParams(max_chunk_size_tokens=200, chunk_overlap_tokens=100)
 SUBJECTS = (
     "river harbour ferry lighthouse tide estuary dock crane cargo barge pier canal lock",
     "orchard harvest cider pruning blossom graft rootstock frost beehive pollen apple pear",
@@ -128,6 +134,17 @@ async def stage_times(pdf: bytes) -> dict[str, float]:
     return {"extract_s": extract, "chunk_s": time.perf_counter() - start}
 
 
+async def pipeline_floor(ctx: Ctx, pdf: bytes) -> dict[str, float]:
+    """The small-chunk ingestion without the index: extract, chunk, embed (chunks/s)."""
+    start = time.perf_counter()
+    extracted = await asyncio.to_thread(extract_text, pdf, "bench.pdf")
+    pieces = await asyncio.to_thread(chunk_with, extracted.text, SMALL_CHUNKS)
+    for first in range(0, len(pieces), EMBED_BATCH):
+        batch = [p.text for p in pieces[first : first + EMBED_BATCH]]
+        await ctx.inference.embed(batch, model="text-embedding-3-small", options=ctx.options)
+    return {"chunks": len(pieces), "chunks_per_s": len(pieces) / (time.perf_counter() - start)}
+
+
 async def ingest(ctx: Ctx, pdf: bytes, pages: int, chunking: dict[str, Any] | None) -> dict:
     file = await create_file(ctx, io.BytesIO(pdf), "bench.pdf", "assistants")
     store = await service.create_vector_store(ctx, {"name": "bench"})
@@ -185,13 +202,7 @@ async def run_backend(
         stages = await stage_times(pdf)
         auto = await ingest(ctx, pdf, args.pages, None)
         small = await ingest(
-            ctx,
-            pdf,
-            args.pages,
-            {
-                "type": "static",
-                "static": {"max_chunk_size_tokens": 200, "chunk_overlap_tokens": 100},
-            },
+            ctx, pdf, args.pages, {"type": "static", "static": dataclasses.asdict(SMALL_CHUNKS)}
         )
         rng = random.Random(3)
         queries = [
@@ -203,6 +214,23 @@ async def run_backend(
             lambda i: search(ctx, [small["store_id"]], queries[i], max_num_results=10),
         )
         synthetic, add_rate = await synthetic_store(ctx, args.chunks)
+        # What file_search adds before a run's first token, on a store of --chunks chunks:
+        # hybrid (the default) and semantic only, against the query embedding call alone.
+        big_hybrid = await timed(
+            args.searches, lambda i: search(ctx, [synthetic], queries[i], max_num_results=10)
+        )
+        big_semantic = await timed(
+            args.searches,
+            lambda i: search(
+                ctx, [synthetic], queries[i], max_num_results=10, ranking_options={"ranker": "none"}
+            ),
+        )
+        embed_only = await timed(
+            args.searches,
+            lambda i: ctx.inference.embed(
+                [queries[i]], model="text-embedding-3-small", options=ctx.options
+            ),
+        )
         vectors = [embed_text(q, DIMENSIONS) for q in queries]
         raw_small = await timed(
             args.searches,
@@ -218,7 +246,14 @@ async def run_backend(
             "ingest_auto": auto,
             "ingest_small_chunks": small,
             "search_end_to_end": end_to_end,
+            "file_search": {
+                "hybrid": big_hybrid,
+                "semantic only": big_semantic,
+                "query embedding alone": embed_only,
+            },
+            "pipeline_floor": await pipeline_floor(ctx, pdf),
             "index_add_per_s": add_rate,
+            "synthetic_chunks": args.chunks,
             "index_search": {
                 f"{small['chunks']} chunks": raw_small,
                 f"{args.chunks} chunks": raw_big,
@@ -279,8 +314,19 @@ def report(result: dict) -> None:
             f"{label:22s} {r['seconds']:6.2f} s  {r['pages_per_s']:7.1f} pages/s  "
             f"{r['chunks']:5d} chunks  {r['chunks_per_s']:7.1f} chunks/s"
         )
+    floor = result["pipeline_floor"]
+    ratio = result["ingest_small_chunks"]["chunks_per_s"] / floor["chunks_per_s"]
+    print(
+        f"{'no index (floor)':22s} {floor['chunks_per_s']:7.1f} chunks/s"
+        f" -> small-chunk ingestion at {ratio:.2f}x of it"
+    )
     e = result["search_end_to_end"]
     print(f"{'search (end to end)':22s} p50 {e['p50_ms']:7.2f} ms  p99 {e['p99_ms']:7.2f} ms")
+    for label, r in result["file_search"].items():
+        print(
+            f"{'file_search ' + label:22s} p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms"
+            f"  ({result['synthetic_chunks']} chunks)"
+        )
     print(f"{'index add (direct)':22s} {result['index_add_per_s']:7.1f} chunks/s")
     for label, r in result["index_search"].items():
         print(f"{'index ' + label:22s} p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms")
@@ -306,6 +352,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--searches", type=int, default=200)
-    parser.add_argument("--chunks", type=int, default=5000)
+    parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--backends", type=lambda s: s.split(","), default=["sqlite", "cassandra"])
     asyncio.run(main(parser.parse_args()))

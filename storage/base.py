@@ -206,6 +206,23 @@ class ChunkIndex(Protocol):
         """
         ...
 
+    async def keyword_search(
+        self,
+        tenant: str,
+        vector_store_ids: Sequence[str],
+        query: str,
+        limit: int,
+        file_ids: Collection[str] | None = None,
+    ) -> list[Hit]:
+        """The ``limit`` chunks best matching the query's terms (``storage.keywords``), best first.
+
+        A chunk matches when it contains at least one query term; chunks with more of the query's
+        terms, and with rarer ones, rank higher (BM25-like; ``Hit.score`` is the backend's own
+        relevance, higher is better, only comparable within one result). ``file_ids`` restricts
+        the hits as in ``search``; ties break by (vector_store_id, file_id, index).
+        """
+        ...
+
 
 class Store(Protocol):
     """One tenant-scoped database: what a request works with."""

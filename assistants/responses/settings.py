@@ -15,6 +15,7 @@ from assistants.errors import InvalidInput, NotFoundError
 from assistants.resources.tools import checked_function, checked_sampling
 from assistants.resources.tools import vector_store_ids as assistant_store_ids
 from assistants.responses.mcp_settings import mcp_tool
+from assistants.retrieval.fusion import parse_ranking
 from inference.base import ChatRequest
 from storage.base import Json, Key, Kind
 
@@ -41,6 +42,8 @@ def _file_search_tool(tool: Json, param: str) -> Json:
             f"Invalid '{param}.max_num_results': must be between 1 and 50.",
             param=f"{param}.max_num_results",
         )
+    # Checked now, so that options the search would refuse are a 400, not a failed response.
+    parse_ranking(tool.get("ranking_options"), f"{param}.ranking_options")
     shown: Json = {"type": "file_search", "vector_store_ids": list(ids)}
     for key in ("max_num_results", "filters", "ranking_options"):
         if tool.get(key) is not None:

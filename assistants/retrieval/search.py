@@ -1,13 +1,16 @@
-"""Semantic search over vector stores: embed the query with each store's model, rank chunks.
+"""Search over vector stores: semantic (the query embedded with each store's model) and keyword.
 
-Used by ``POST /vector_stores/{id}/search`` and by runs' file_search. Attribute filters are
-evaluated against the vector store files' attributes to give the allowed file ids, which the
-chunk index then searches within. Every searched store counts as active (``last_active_at``).
+Used by ``POST /vector_stores/{id}/search`` and by runs' file_search. By default both searches run
+concurrently and their results are fused by reciprocal rank (``fusion``); ``ranker: "none"`` keeps
+the semantic ranking alone. Attribute filters are evaluated against the vector store files'
+attributes to give the allowed file ids, which the chunk index then searches within. Every
+searched store counts as active (``last_active_at``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,9 +21,13 @@ from assistants.errors import InvalidInput
 from assistants.pagination import walk
 from assistants.resources.lookups import fetch_doc
 from assistants.retrieval.filters import Predicate, compile_filter
+from assistants.retrieval.fusion import Ranking, fuse, parse_ranking
 from assistants.vector_stores.records import file_key, is_expired, store_key
 from assistants.vector_stores.service import touch
 from storage.base import Hit, Json, Kind
+from storage.errors import StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 MAX_RESULTS = 50
 
@@ -30,7 +37,7 @@ class SearchResult:
     vector_store_id: str
     file_id: str
     filename: str
-    score: float  # cosine similarity clamped to [0, 1]
+    score: float  # fused rank score, or cosine similarity with ranker "none", in [0, 1]
     texts: tuple[str, ...]  # the chunk(s) of the file that matched
     attributes: dict[str, Any] = field(default_factory=dict)
     chunk_index: int = 0
@@ -51,16 +58,6 @@ def _queries(query: str | list[str]) -> list[str]:
     if not queries or not all(isinstance(q, str) and q.strip() for q in queries):
         raise InvalidInput("Invalid 'query': expected a non-empty string.", param="query")
     return queries
-
-
-def _threshold(ranking_options: dict[str, Any] | None) -> float:
-    threshold = (ranking_options or {}).get("score_threshold") or 0.0
-    if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
-        raise InvalidInput(
-            "Invalid 'ranking_options.score_threshold': expected a number between 0 and 1.",
-            param="ranking_options.score_threshold",
-        )
-    return float(threshold)
 
 
 async def _files(ctx: Ctx, store_id: str, predicate: Predicate) -> dict[str, Json]:
@@ -88,17 +85,69 @@ async def _stores(ctx: Ctx, store_ids: list[str], strict: bool) -> list[Json]:
     return [f.doc for f in found if f is not None and not is_expired(f.doc)]
 
 
-async def _hits(
-    ctx: Ctx, store_ids: list[str], model: str, queries: list[str], limit: int, file_ids: Any
-) -> list[Hit]:
-    embedded: Any = await ctx.inference.embed(queries, model=model, options=ctx.options)
-    found = await asyncio.gather(
-        *(
-            ctx.store.chunks.search(ctx.tenant, store_ids, vector, limit, file_ids=file_ids)
-            for vector in embedded.vectors
+async def _semantic(
+    ctx: Ctx, by_model: dict[str, list[str]], queries: list[str], limit: int, file_ids: Any
+) -> list[list[Hit]]:
+    """Per query, the best chunks by cosine across every store (stores grouped by model)."""
+    per_query: list[list[Hit]] = [[] for _ in queries]
+    for model, store_ids in by_model.items():
+        embedded: Any = await ctx.inference.embed(queries, model=model, options=ctx.options)
+        found = await asyncio.gather(
+            *(
+                ctx.store.chunks.search(ctx.tenant, store_ids, vector, limit, file_ids=file_ids)
+                for vector in embedded.vectors
+            )
         )
+        for hits, more in zip(per_query, found, strict=True):
+            hits.extend(more)
+    return [_by_score(hits)[:limit] for hits in per_query]
+
+
+async def _keyword(
+    ctx: Ctx, store_ids: list[str], queries: list[str], limit: int, file_ids: Any
+) -> list[list[Hit]]:
+    try:
+        return list(
+            await asyncio.gather(
+                *(
+                    ctx.store.chunks.keyword_search(
+                        ctx.tenant, store_ids, q, limit, file_ids=file_ids
+                    )
+                    for q in queries
+                )
+            )
+        )
+    except StorageUnavailable:
+        # e.g. Cassandra still building the term index of a table made by an older release:
+        # rank semantically meanwhile (a real outage fails the semantic search as well).
+        log.warning("keyword search unavailable; ranking by embeddings alone")
+        return []
+
+
+async def _ranked_hits(
+    ctx: Ctx,
+    by_model: dict[str, list[str]],
+    queries: list[str],
+    limit: int,
+    file_ids: Any,
+    ranking: Ranking,
+) -> list[Hit]:
+    if not ranking.hybrid:
+        semantic = await _semantic(ctx, by_model, queries, limit, file_ids)
+        return [hit for hits in semantic for hit in hits]
+    store_ids = [s for ids in by_model.values() for s in ids]
+    semantic, keyword = await asyncio.gather(
+        _semantic(ctx, by_model, queries, limit, file_ids),
+        _keyword(ctx, store_ids, queries, limit, file_ids),
     )
-    return [hit for hits in found for hit in hits]
+    return fuse(
+        [(ranking.embedding_weight, hits) for hits in semantic]
+        + [(ranking.text_weight, hits) for hits in keyword]
+    )
+
+
+def _by_score(hits: list[Hit]) -> list[Hit]:
+    return sorted(hits, key=lambda h: (-h.score, h.vector_store_id, h.file_id, h.index))
 
 
 async def search(
@@ -123,7 +172,7 @@ async def search(
             param="max_num_results",
         )
     queries = _queries(query)
-    threshold = _threshold(ranking_options)
+    ranking = parse_ranking(ranking_options)
     predicate = compile_filter(filters) if filters is not None else None
     stores = await _stores(ctx, list(dict.fromkeys(vector_store_ids)), strict)
     store_ids = [store["id"] for store in stores]
@@ -143,10 +192,8 @@ async def search(
     allowed = None if predicate is None else {file_id for _, file_id in known}
     # Some hits may belong to files still being indexed: ask for a few more than needed.
     limit = min(max_num_results + 10, 2 * MAX_RESULTS)
-    hits: list[Hit] = []
-    for model, ids in by_model.items():
-        hits += await _hits(ctx, ids, model, queries, limit, allowed)
-    results = await _results(ctx, hits, known, predicate is not None, threshold)
+    hits = await _ranked_hits(ctx, by_model, queries, limit, allowed, ranking)
+    results = await _results(ctx, hits, known, predicate is not None, ranking.threshold)
     await _touch_all(ctx, store_ids)
     return results[:max_num_results]
 
@@ -159,7 +206,7 @@ async def _results(
         key = (hit.vector_store_id, hit.file_id, hit.index)
         if key not in best or hit.score > best[key].score:
             best[key] = hit
-    ranked = sorted(best.values(), key=lambda h: (-h.score, h.vector_store_id, h.file_id, h.index))
+    ranked = _by_score(list(best.values()))
     ranked = [hit for hit in ranked if _clamp(hit.score) >= threshold]
     missing = list({(h.vector_store_id, h.file_id) for h in ranked} - known.keys())
     if filtered:

@@ -29,30 +29,38 @@ class ChunkCql:
     exact_files: str
     ann: str
     ann_files: str
-    finalist: str
+    details: str
+    term: str
 
 
-def chunk_cql(ks: str, dimensions: int) -> ChunkCql:
+def chunk_cql(ks: str, dimensions: int, similarity: str = "dot_product") -> ChunkCql:
+    """The statements of one chunk table; ``similarity`` is its vector index's function."""
     t = f"{ks}.{chunk_table(dimensions)}"
-    score = "file_id, idx, similarity_cosine(embedding, ?)"
+    # Stored vectors are unit vectors (or zero) where the index is dot_product, so the dot
+    # product with a unit query is the cosine; similarity_cosine refuses zero vectors.
+    function = "similarity_dot_product" if similarity == "dot_product" else "similarity_cosine"
+    score = f"file_id, idx, {function}(embedding, ?)"
+    ann = f"SELECT {score}, text, metadata FROM {t} WHERE {STORE}"
     return ChunkCql(
         insert=(
-            f"INSERT INTO {t} (tenant, vector_store_id, file_id, idx, text, metadata, embedding) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)"
+            f"INSERT INTO {t} (tenant, vector_store_id, file_id, idx, text, metadata, embedding,"
+            " norm, terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ),
-        file_rows=f"SELECT idx, text, metadata, embedding FROM {t} WHERE {STORE} AND file_id = ?",
+        file_rows=(
+            f"SELECT idx, text, metadata, embedding, norm FROM {t} WHERE {STORE} AND file_id = ?"
+        ),
         file_indexes=f"SELECT idx FROM {t} WHERE {STORE} AND file_id = ?",
         delete_file=f"DELETE FROM {t} WHERE {STORE} AND file_id = ?",
         delete_store=f"DELETE FROM {t} WHERE {STORE}",
         exact=f"SELECT {score} FROM {t} WHERE {STORE}",
         exact_files=f"SELECT {score} FROM {t} WHERE {STORE} AND file_id IN ?",
-        ann=f"SELECT {score} FROM {t} WHERE {STORE} ORDER BY embedding ANN OF ? LIMIT ?",
-        ann_files=(
-            f"SELECT {score} FROM {t} WHERE {STORE} AND file_id IN ? "
-            "ORDER BY embedding ANN OF ? LIMIT ?"
+        ann=f"{ann} ORDER BY embedding ANN OF ? LIMIT ?",
+        ann_files=f"{ann} AND file_id IN ? ORDER BY embedding ANN OF ? LIMIT ?",
+        details=(
+            f"SELECT file_id, idx, text, metadata FROM {t} WHERE {STORE} AND (file_id, idx) IN ?"
         ),
-        finalist=(
-            f"SELECT text, metadata, embedding FROM {t} WHERE {STORE} AND file_id = ? AND idx = ?"
+        term=(
+            f"SELECT file_id, idx, terms[?] FROM {t} WHERE {STORE} AND terms CONTAINS KEY ? LIMIT ?"
         ),
     )
 
@@ -64,7 +72,8 @@ class ChunkTables:
         self._cql = cql
         self._ks = keyspace
         self._table_ids = table_ids
-        self._ready: set[int] = set()
+        self._ready: dict[int, str] = {}  # dimensions -> similarity function of the index
+        self._cql_by_dims: dict[int, ChunkCql] = {}
         self._ddl_lock = asyncio.Lock()
         self._dims: dict[tuple[str, str], int] = {}
         self.dims_get = f"SELECT dimensions FROM {keyspace}.vector_stores WHERE {STORE}"
@@ -78,20 +87,24 @@ class ChunkTables:
             f"UPDATE {keyspace}.vector_store_counts SET chunks = chunks + ? WHERE {STORE}"
         )
 
-    def known(self, dimensions: int) -> None:
-        """Mark a dimension whose table already exists (found at start)."""
-        self._ready.add(dimensions)
+    def known(self, dimensions: int, similarity: str) -> None:
+        """Record a table made ready at start, with its vector index's similarity function."""
+        self._ready[dimensions] = similarity
 
     async def ensure(self, dimensions: int) -> ChunkCql:
         if dimensions not in self._ready:
             async with self._ddl_lock:
                 if dimensions not in self._ready:
                     session = self._cql.driver_session
-                    await asyncio.to_thread(
+                    self._ready[dimensions] = await asyncio.to_thread(
                         ensure_chunk_table, session, self._ks, dimensions, with_id=self._table_ids
                     )
-                    self._ready.add(dimensions)
-        return chunk_cql(self._ks, dimensions)
+        found = self._cql_by_dims.get(dimensions)
+        if found is None:
+            found = self._cql_by_dims[dimensions] = chunk_cql(
+                self._ks, dimensions, self._ready[dimensions]
+            )
+        return found
 
     async def dimensions(self, tenant: str, store: str) -> int | None:
         found = self._dims.get((tenant, store))

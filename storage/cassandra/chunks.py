@@ -1,17 +1,19 @@
 """The chunk index on CQL: per-dimension tables, cosine search fanned out over vector stores.
 
-Search, per store (concurrently), produces scored candidates ``(score, store, file, index)``:
+Embeddings are written as unit vectors (their length in ``norm``), where the vector index's
+``dot_product`` is the cosine. Search, per store (concurrently), is one query that returns the
+best chunks with their scores from the server:
 
 * a small store (rows x dimensions at most ``EXACT_SCAN_FLOATS``, e.g. 650 chunks of 1536 floats
-  or 15,000 of 64) is scanned whole: one partition, the server computes ``similarity_cosine`` for
-  every row (about 40 ns per float here), so the result is exact;
-* a larger store asks the SAI index: ``ORDER BY embedding ANN OF ? LIMIT L`` with ``L`` well above
-  ``limit`` (at most 1000, the server's cap). SAI's graph search is approximate: on 2,000 random
-  64-dim vectors it misses true top-10 members in most queries, which is why small stores are
-  scanned instead.
+  or 15,000 of 64) is scanned whole: one partition, the server scores every row, so the result is
+  exact; the texts of the best ``limit`` are then read in one query;
+* a larger one asks the SAI index: ``ORDER BY embedding ANN OF ? LIMIT L`` returning texts and
+  scores, ``L = limit + ANN_OVERFETCH`` (the graph search is approximate; a few more candidates
+  than needed buy recall at little cost).
 
-Candidates of all stores are merged; the best ``limit`` (plus near ties) are read back with their
-embeddings and re-scored exactly in float64, ties broken by (store, file, index).
+Keyword search reads, per query term, the chunks whose ``terms`` map holds it (SAI on the map's
+keys) with the term's frequency, scores them with BM25, and reads the texts of the best.
+Writes are single-partition UNLOGGED batches, ``VECTOR_WRITES_IN_FLIGHT`` at a time.
 """
 
 from __future__ import annotations
@@ -25,31 +27,39 @@ from typing import Any
 import numpy as np
 
 from storage.base import Chunk, Hit
-from storage.cassandra.chunk_tables import ChunkCql, ChunkTables
+from storage.cassandra.chunk_tables import ChunkTables
 from storage.cassandra.doc_cql import encode
-from storage.cassandra.ranking import Candidate, exact_score, finalists, ranked
+from storage.cassandra.ranking import ChunkRef, bm25, ranked
 from storage.cassandra.session import ANN_PROFILE, CqlSession, Params
+from storage.cassandra.write_limit import WriteLimit
 from storage.errors import StorageUnavailable
+from storage.keywords import query_terms, text_terms
 
 log = logging.getLogger(__name__)
 
 EXACT_SCAN_FLOATS = 1_000_000
 ANN_OVERFETCH = 10
-ANN_MIN_CANDIDATES = 100
 ANN_MAX_LIMIT = 1000  # Cassandra 5.0 rejects ANN queries with a larger LIMIT
-BATCH_BYTES = 64 * 1024  # a few rows per request: each costs a graph insert on the server
-# Cassandra 5.0.x fails concurrent inserts into one vector index beyond a small per-node limit
-# ("Number of outstanding pooled objects has gone beyond the limit", CASSANDRA-21644): keep few
-# vector writes in flight and retry the rare rejected one.
-VECTOR_WRITES_IN_FLIGHT = 2
+# Rows per single-partition batch: each row is a graph insert on the node, and a batch must end
+# within the node's write timeout (2 s) even when the node is starved of CPU.
+BATCH_ROWS = 8
+# Cassandra 5.0.x fails concurrent inserts into one vector index beyond CPUs + 1 threads
+# (CASSANDRA-21644); scripts/cassandra bounds the node's mutation threads to that, so several
+# writes can wait in its queue. A node configured otherwise may still refuse some: they are
+# retried with backoff, and the limit adapts (``write_limit``).
+VECTOR_WRITES_IN_FLIGHT = 4
 VECTOR_WRITE_ATTEMPTS = 8
+# Keyword search reads at most this many chunks per term and leaves out a term that has more:
+# it is so common that it says little about relevance. Lower than SQLite's 2,000: the node reads
+# whole rows (embedding included) to answer, and 2,000 per term timed out on a 10,000-chunk store.
+TERM_POSTINGS = 501
 
 
 class CassandraChunkIndex:
     def __init__(self, cql: CqlSession, keyspace: str, *, table_ids: bool = True) -> None:
         self._cql = cql
         self.tables = ChunkTables(cql, keyspace, table_ids=table_ids)
-        self._writes = asyncio.Semaphore(VECTOR_WRITES_IN_FLIGHT)
+        self._writes = WriteLimit(VECTOR_WRITES_IN_FLIGHT)
 
     async def add(
         self, tenant: str, vector_store_id: str, chunks: Sequence[Chunk], dimensions: int
@@ -59,31 +69,15 @@ class CassandraChunkIndex:
                 raise ValueError(
                     f"chunk embedding has {len(chunk.embedding)} floats, not {dimensions}"
                 )
+        if not chunks:
+            return
         q = await self.tables.ensure(dimensions)
         await self.tables.register(tenant, vector_store_id, dimensions)
-        row_bytes = dimensions * 4 + 64
-        batch: list[tuple[str, Params]] = []
-        size = 0
+        rows = await asyncio.to_thread(_encode, tenant, vector_store_id, chunks, dimensions)
         pending: set[asyncio.Future[None]] = set()
         try:
-            for chunk in chunks:
-                vector = np.asarray(chunk.embedding, dtype=np.float32).tolist()
-                metadata = encode(chunk.metadata)  # valid UTF-8 whatever the attributes hold
-                params = (
-                    tenant,
-                    vector_store_id,
-                    chunk.file_id,
-                    chunk.index,
-                    chunk.text,
-                    metadata,
-                    vector,
-                )
-                batch.append((q.insert, params))
-                size += row_bytes + len(chunk.text) + len(metadata)
-                if size >= BATCH_BYTES:
-                    await _bounded(pending, self._write(batch))
-                    batch, size = [], 0
-            if batch:
+            for first in range(0, len(rows), BATCH_ROWS):
+                batch = [(q.insert, params) for params in rows[first : first + BATCH_ROWS]]
                 await _bounded(pending, self._write(batch))
             while pending:
                 await _settle_one(pending)
@@ -101,8 +95,11 @@ class CassandraChunkIndex:
         q = await self.tables.ensure(dimensions)
         out: list[Chunk] = []
         async for page in self._cql.pages(q.file_rows, (tenant, vector_store_id, file_id)):
-            for idx, text, metadata, embedding in page:
-                out.append(Chunk(file_id, int(idx), text, list(embedding), json.loads(metadata)))
+            for idx, text, metadata, embedding, norm in page:
+                vector = list(embedding)
+                if norm is not None:  # stored as a unit vector
+                    vector = (np.asarray(embedding, dtype=np.float64) * norm).tolist()
+                out.append(Chunk(file_id, int(idx), text, vector, json.loads(metadata)))
         return out
 
     async def delete_file(self, tenant: str, vector_store_id: str, file_id: str) -> None:
@@ -139,64 +136,113 @@ class CassandraChunkIndex:
             limit < 1
             or not vector_store_ids
             or norm == 0.0
+            or not np.isfinite(norm)
+            or (file_ids is not None and not file_ids)
+        ):
+            return []
+        unit = (query / norm).astype(np.float32)
+        stores = list(dict.fromkeys(vector_store_ids))
+        files = sorted(set(file_ids)) if file_ids is not None else None
+        per_store = await asyncio.gather(
+            *(self._store_hits(tenant, s, unit, limit, files) for s in stores)
+        )
+        return ranked([hit for found in per_store for hit in found], limit)
+
+    async def keyword_search(
+        self,
+        tenant: str,
+        vector_store_ids: Sequence[str],
+        query: str,
+        limit: int,
+        file_ids: Collection[str] | None = None,
+    ) -> list[Hit]:
+        terms = query_terms(query)
+        if (
+            limit < 1
+            or not terms
+            or not vector_store_ids
             or (file_ids is not None and not file_ids)
         ):
             return []
         stores = list(dict.fromkeys(vector_store_ids))
-        files = sorted(set(file_ids)) if file_ids is not None else None
+        files = set(file_ids) if file_ids is not None else None
         per_store = await asyncio.gather(
-            *(self._candidates(tenant, s, query, limit, files) for s in stores)
+            *(self._keyword_hits(tenant, s, terms, limit, files) for s in stores)
         )
-        candidates = [c for found in per_store for c in found]
-        chosen = finalists(candidates, limit)
-        hits = await asyncio.gather(*(self._finalist(tenant, c, query / norm) for c in chosen))
-        return ranked([h for h in hits if h is not None], limit)
+        return ranked([hit for found in per_store for hit in found], limit)
 
-    async def _candidates(
-        self,
-        tenant: str,
-        store: str,
-        query: np.ndarray,
-        limit: int,
-        files: list[str] | None,
-    ) -> list[Candidate]:
+    async def _store_hits(
+        self, tenant: str, store: str, unit: np.ndarray, limit: int, files: list[str] | None
+    ) -> list[Hit]:
         dimensions = await self.tables.dimensions(tenant, store)
-        if dimensions is None or dimensions != len(query):
+        if dimensions is None or dimensions != len(unit):
             return []
         q = await self.tables.ensure(dimensions)
-        vector = query.astype(np.float32).tolist()
+        vector = unit.tolist()
         rows_in_store = await self.tables.count(tenant, store)
         params: Params
         if rows_in_store * dimensions <= EXACT_SCAN_FLOATS:
             cql, params = q.exact, (vector, tenant, store)
             if files is not None:
-                cql, params = (q.exact_files, (vector, tenant, store, files))
-            rows = await self._cql.rows(cql, params)
-        else:
-            wanted = min(ANN_MAX_LIMIT, max(limit * ANN_OVERFETCH, ANN_MIN_CANDIDATES))
-            cql, params = (q.ann, (vector, tenant, store, vector, wanted))
-            if files is not None:
-                cql, params = (q.ann_files, (vector, tenant, store, files, vector, wanted))
-            rows = await self._cql.rows(cql, params, profile=ANN_PROFILE)
-        # similarity_cosine is (1 + cos) / 2
-        return [Candidate(2.0 * float(s) - 1.0, store, f, int(i), q) for f, i, s in rows]
+                cql, params = q.exact_files, (vector, tenant, store, files)
+            scored = {(f, int(i)): _cosine(s) for f, i, s in await self._cql.rows(cql, params)}
+            best = sorted(scored, key=lambda key: (-scored[key], key))[:limit]
+            if not best:
+                return []
+            details = await self._cql.rows(q.details, (tenant, store, best))
+            return [
+                Hit(store, f, int(i), text, scored[(f, int(i))], json.loads(metadata))
+                for f, i, text, metadata in details
+            ]
+        wanted = min(ANN_MAX_LIMIT, limit + ANN_OVERFETCH)
+        cql, params = q.ann, (vector, tenant, store, vector, wanted)
+        if files is not None:
+            cql, params = q.ann_files, (vector, tenant, store, files, vector, wanted)
+        rows = await self._cql.rows(cql, params, profile=ANN_PROFILE)
+        return [
+            Hit(store, f, int(i), text, _cosine(s), json.loads(metadata))
+            for f, i, s, text, metadata in rows
+        ]
 
-    async def _finalist(self, tenant: str, c: Candidate, unit_query: np.ndarray) -> Hit | None:
-        q: ChunkCql = c.cql
-        row = await self._cql.one(q.finalist, (tenant, c.store, c.file_id, c.index))
-        if row is None:  # deleted since it was scored
-            return None
-        text, metadata, embedding = row
-        score = exact_score(np.asarray(embedding, dtype=np.float64), unit_query)
-        return Hit(c.store, c.file_id, c.index, text, score, json.loads(metadata))
+    async def _keyword_hits(
+        self, tenant: str, store: str, terms: list[str], limit: int, files: set[str] | None
+    ) -> list[Hit]:
+        dimensions = await self.tables.dimensions(tenant, store)
+        if dimensions is None:
+            return []
+        q = await self.tables.ensure(dimensions)
+        term_rows, chunks = await asyncio.gather(
+            asyncio.gather(
+                *(self._cql.rows(q.term, (t, tenant, store, t, TERM_POSTINGS)) for t in terms)
+            ),
+            self.tables.count(tenant, store),
+        )
+        postings: dict[str, dict[ChunkRef, int]] = {}
+        for term, rows in zip(terms, term_rows, strict=True):
+            if len(rows) >= TERM_POSTINGS:  # too common to rank by (as SQLite does)
+                continue
+            postings[term] = {
+                (store, f, int(i)): int(tf or 1) for f, i, tf in rows if files is None or f in files
+            }
+        scores = bm25(postings, chunks)
+        best = sorted(scores, key=lambda ref: (-scores[ref], ref))[:limit]
+        if not best:
+            return []
+        details = await self._cql.rows(q.details, (tenant, store, [(f, i) for _, f, i in best]))
+        return [
+            Hit(store, f, int(i), text, scores[(store, f, int(i))], json.loads(metadata))
+            for f, i, text, metadata in details
+        ]
 
     async def _write(self, batch: list[tuple[str, Params]]) -> None:
         for attempt in range(VECTOR_WRITE_ATTEMPTS):
-            async with self._writes:
+            async with self._writes.slot():
                 try:
                     await self._cql.batch(batch, logged=False)
+                    self._writes.succeeded()
                     return
                 except StorageUnavailable:
+                    self._writes.refused()
                     if attempt == VECTOR_WRITE_ATTEMPTS - 1:
                         raise
             await asyncio.sleep(min(2.0, 0.05 * 2**attempt))
@@ -218,3 +264,35 @@ async def _settle_one(pending: set[asyncio.Future[None]]) -> None:
     for task in done:
         pending.discard(task)
         task.result()
+
+
+def _cosine(similarity: float) -> float:
+    """The cosine from a ``similarity_*`` function's ``(1 + cos) / 2``."""
+    return 2.0 * float(similarity) - 1.0
+
+
+def _encode(
+    tenant: str, vector_store_id: str, chunks: Sequence[Chunk], dimensions: int
+) -> list[Params]:
+    """Insert parameters: unit float32 vectors, their norms, texts' term frequencies."""
+    vectors = np.asarray([chunk.embedding for chunk in chunks], dtype=np.float64)
+    vectors = vectors.reshape(len(chunks), dimensions)
+    norms = np.linalg.norm(vectors, axis=1)
+    if not np.all(np.isfinite(norms)):
+        raise ValueError("chunk embeddings must be finite")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        units = np.where(norms[:, None] > 0, vectors / norms[:, None], 0.0).astype(np.float32)
+    return [
+        (
+            tenant,
+            vector_store_id,
+            chunk.file_id,
+            chunk.index,
+            chunk.text,
+            encode(chunk.metadata),  # valid UTF-8 whatever the attributes hold
+            unit,
+            float(norm),
+            dict(text_terms(chunk.text)),
+        )
+        for chunk, unit, norm in zip(chunks, units, norms, strict=True)
+    ]

@@ -1,51 +1,35 @@
-"""Merging scored candidates from several vector stores into one exact top-k."""
+"""Ordering hits from several vector stores, and keyword relevance from per-term postings."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+import math
+from collections.abc import Mapping, Sequence
 
 from storage.base import Hit
 
-# Scores from the server are float32; candidates this close to the k-th are re-scored too, so a
-# float32 rounding cannot push a true top-k member out.
-NEAR_TIE = 1e-5
-MAX_EXTRA_FINALISTS = 32
+# BM25's term-frequency saturation; chunks are windows of a fixed number of tokens, so document
+# length normalization (BM25's b) is left out.
+BM25_K1 = 1.2
 
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    score: float
-    store: str
-    file_id: str
-    index: int
-    cql: Any  # the ChunkCql of the store's table, to read the row back
-
-    def order(self) -> tuple[float, str, str, int]:
-        return (-self.score, self.store, self.file_id, self.index)
-
-
-def finalists(candidates: Sequence[Candidate], limit: int) -> list[Candidate]:
-    """The best ``limit`` candidates, plus up to ``MAX_EXTRA_FINALISTS`` within ``NEAR_TIE``."""
-    best = sorted(candidates, key=Candidate.order)
-    if len(best) <= limit:
-        return best
-    floor = best[limit - 1].score - NEAR_TIE
-    extra = [c for c in best[limit : limit + MAX_EXTRA_FINALISTS] if c.score >= floor]
-    return best[:limit] + extra
-
-
-def exact_score(embedding: np.ndarray, unit_query: np.ndarray) -> float:
-    norm = float(np.linalg.norm(embedding))
-    if norm == 0.0:
-        return 0.0
-    return float(np.dot(embedding, unit_query) / norm)
+ChunkRef = tuple[str, str, int]  # vector store id, file id, chunk index
 
 
 def ranked(hits: Sequence[Hit], limit: int) -> list[Hit]:
     """Best first; ties by (vector_store_id, file_id, index), as every backend orders them."""
     ordered = sorted(hits, key=lambda h: (-h.score, h.vector_store_id, h.file_id, h.index))
     return ordered[:limit]
+
+
+def bm25(postings: Mapping[str, Mapping[ChunkRef, int]], chunks: int) -> dict[ChunkRef, float]:
+    """BM25 scores from ``term -> {chunk: term frequency}`` over a corpus of ``chunks`` chunks."""
+    scores: dict[ChunkRef, float] = {}
+    total = max(chunks, max((len(p) for p in postings.values()), default=0))
+    for found in postings.values():
+        df = len(found)
+        if not df:
+            continue
+        idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+        for ref, tf in found.items():
+            tf = max(1, tf)
+            scores[ref] = scores.get(ref, 0.0) + idf * tf * (BM25_K1 + 1) / (tf + BM25_K1)
+    return scores

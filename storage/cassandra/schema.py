@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 
+from cassandra import InvalidRequest
 from cassandra.cluster import Session
 
 from storage.cassandra.cluster import replication_literal
@@ -78,9 +79,17 @@ def chunk_table(dimensions: int) -> str:
     return f"chunks_d{int(dimensions)}"
 
 
+# Columns added after the first release: created on tables that lack them.
+CHUNK_COLUMNS_ADDED = {"norm": "float", "terms": "map<text, int>"}
+# Embeddings are stored as unit vectors (``norm`` keeps the length), where the dot product is the
+# cosine and costs the index about half as much CPU per insert. Tables made before keep cosine.
+SIMILARITY = "dot_product"
+
+
 def chunk_table_columns(dimensions: int) -> str:
     return f"""tenant text, vector_store_id text, file_id text, idx int,
         text text, metadata text, embedding vector<float, {int(dimensions)}>,
+        norm float, terms map<text, int>,
         PRIMARY KEY ((tenant, vector_store_id), file_id, idx)"""
 
 
@@ -118,17 +127,52 @@ def ensure_schema(session: Session, keyspace: str, replication: Mapping[str, str
 
 def ensure_chunk_table(
     session: Session, keyspace: str, dimensions: int, *, with_id: bool = True
-) -> None:
-    """Create ``chunks_d{dimensions}`` and its cosine SAI index if missing."""
+) -> str:
+    """Create ``chunks_d{dimensions}``, its columns and SAI indexes where missing.
+
+    Returns the similarity function of the table's vector index (``dot_product``, or ``cosine``
+    for a table created before embeddings were stored normalized).
+    """
     table = chunk_table(dimensions)
     columns = chunk_table_columns(dimensions)
     _ddl(session, create_table_cql(keyspace, table, columns, with_id=with_id))
+    present = {
+        row[0]
+        for row in session.execute(
+            "SELECT column_name FROM system_schema.columns"
+            " WHERE keyspace_name = %s AND table_name = %s",
+            (keyspace, table),
+        )
+    }
+    for column, cql_type in CHUNK_COLUMNS_ADDED.items():
+        if column not in present:
+            try:
+                _ddl(session, f"ALTER TABLE {keyspace}.{table} ADD {column} {cql_type}")
+            except InvalidRequest:  # another worker added it meanwhile
+                log.debug("column %s.%s already added", table, column)
     _ddl(
         session,
         f"CREATE CUSTOM INDEX IF NOT EXISTS {table}_embedding ON {keyspace}.{table} (embedding) "
-        "USING 'StorageAttachedIndex' WITH OPTIONS = {'similarity_function': 'cosine'}",
+        f"USING 'StorageAttachedIndex' WITH OPTIONS = {{'similarity_function': '{SIMILARITY}'}}",
+    )
+    # Keyword search: `terms CONTAINS KEY ?` within a vector store's partition.
+    _ddl(
+        session,
+        f"CREATE CUSTOM INDEX IF NOT EXISTS {table}_terms ON {keyspace}.{table} (KEYS(terms)) "
+        "USING 'StorageAttachedIndex'",
     )
     _agree(session)
+    return index_similarity(session, keyspace, table)
+
+
+def index_similarity(session: Session, keyspace: str, table: str) -> str:
+    row = session.execute(
+        "SELECT options FROM system_schema.indexes"
+        " WHERE keyspace_name = %s AND table_name = %s AND index_name = %s",
+        (keyspace, table, f"{table}_embedding"),
+    ).one()
+    options = dict(row[0]) if row is not None and row[0] else {}
+    return str(options.get("similarity_function", "cosine")).lower()
 
 
 def existing_chunk_dimensions(session: Session, keyspace: str) -> list[int]:

@@ -26,6 +26,7 @@ from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from storage.cassandra.retry import is_idempotent
 from storage.cassandra.translate import translate
+from storage.cassandra.vectors import fast_vectors
 from storage.errors import StorageUnavailable, WriteOutcomeUnknown
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class CqlSession:
             pending = asyncio.get_running_loop().create_future()
             self._preparing[cql] = pending
             try:
-                statement = await asyncio.to_thread(self._session.prepare, cql)
+                statement = fast_vectors(await asyncio.to_thread(self._session.prepare, cql))
                 statement.is_idempotent = is_idempotent(cql)
             except Exception as exc:
                 error = translate(exc, tenant_auth=self._tenant_auth)

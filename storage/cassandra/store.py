@@ -55,15 +55,15 @@ async def open_store(
     session = await asyncio.to_thread(connect, cluster)
     await asyncio.to_thread(ensure_schema, session, keyspace, replication)
     table_ids = replication is not None
-    for dimensions in chunk_dimensions:
-        await asyncio.to_thread(
-            ensure_chunk_table, session, keyspace, dimensions, with_id=table_ids
-        )
     existing = await asyncio.to_thread(existing_chunk_dimensions, session, keyspace)
     cql = CqlSession(session, tenant_auth=tenant_auth)
     chunks = CassandraChunkIndex(cql, keyspace, table_ids=table_ids)
-    for dimensions in existing:
-        chunks.tables.known(dimensions)
+    # Existing tables too: they get the columns and indexes added since they were made.
+    for dimensions in sorted({*chunk_dimensions, *existing}):
+        similarity = await asyncio.to_thread(
+            ensure_chunk_table, session, keyspace, dimensions, with_id=table_ids
+        )
+        chunks.tables.known(dimensions, similarity)
     store = CassandraStore(
         docs=CassandraDocumentStore(cql, keyspace, cluster.timestamp_generator),
         blobs=CassandraBlobStore(cql, keyspace),

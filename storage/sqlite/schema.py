@@ -99,6 +99,43 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        2,
+        "chunk versions (search caches) and full-text search of chunks",
+        (
+            # Bumped by every write to a store's chunks, in the same transaction: a process keeps
+            # a store's embeddings in memory for search and re-reads them when the version moved,
+            # whichever process wrote.
+            """CREATE TABLE chunk_versions (
+                tenant          TEXT NOT NULL,
+                vector_store_id TEXT NOT NULL,
+                version         INTEGER NOT NULL,
+                PRIMARY KEY (tenant, vector_store_id)
+            ) WITHOUT ROWID""",
+            # Keyword search: an external-content FTS5 index of the chunk texts, kept in step by
+            # triggers; 'rebuild' indexes the chunks of a database made before this version.
+            """CREATE VIRTUAL TABLE chunks_fts USING fts5(
+                text, content='chunks', content_rowid='rowid',
+                tokenize='unicode61 remove_diacritics 2'
+            )""",
+            """CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+                INSERT INTO chunks_fts (rowid, text) VALUES (new.rowid, new.text);
+            END""",
+            """CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+                INSERT INTO chunks_fts (chunks_fts, rowid, text)
+                    VALUES ('delete', old.rowid, old.text);
+            END""",
+            """CREATE TRIGGER chunks_fts_update AFTER UPDATE OF text ON chunks BEGIN
+                INSERT INTO chunks_fts (chunks_fts, rowid, text)
+                    VALUES ('delete', old.rowid, old.text);
+                INSERT INTO chunks_fts (rowid, text) VALUES (new.rowid, new.text);
+            END""",
+            "INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')",
+            # How many chunks hold each term: keyword search leaves out terms too common to
+            # rank by (scoring every chunk that holds "the" costs more than it tells).
+            "CREATE VIRTUAL TABLE chunks_fts_terms USING fts5vocab('chunks_fts', 'row')",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -48,6 +48,8 @@ class CosineTopK:
         dims = len(self._query)
         # Bound on the error of a batch score: float64 dot products of length `dims`, then a cosine.
         self._tolerance = 4 * dims * 2.0**-53 + 1e-15
+        gamma = dims * 2.0**-24
+        self._fast_tolerance = 2 * gamma / (1 - gamma) + 1e-12
         self._scores: F64 = np.empty(0, dtype=np.float64)
         self._ordinals: I64 = np.empty(0, dtype=np.int64)
         self._keys: I64 = np.empty(0, dtype=np.int64)
@@ -58,17 +60,37 @@ class CosineTopK:
     def dimensions(self) -> int:
         return len(self._query)
 
-    def offer(self, keys: I64, norms: F64, vectors: F32, first_ordinal: int) -> None:
-        """Consider a batch: row i has key ``keys[i]`` and tie ordinal ``first_ordinal + i``."""
-        # einsum accumulates in float64 without a float64 copy of the batch and without BLAS
-        # threads, which on small machines cost more in contention than they save.
-        dots = np.einsum("ij,j->i", vectors, self._query, dtype=np.float64)
+    def offer(
+        self, keys: I64, norms: F64, vectors: F32, first_ordinal: int, *, fast: bool = False
+    ) -> None:
+        """Consider a batch: row i has key ``keys[i]`` and tie ordinal ``first_ordinal + i``.
+
+        ``fast`` scores with one float32 BLAS product (for a large in-memory matrix), whose error
+        is bounded by ``n * 2**-24 / (1 - n * 2**-24)`` of the cosine; the pool widens to match.
+        """
+        ordinals = first_ordinal + np.arange(len(keys), dtype=np.int64)
+        self._offer(keys, norms, vectors, ordinals, fast)
+
+    def offer_rows(
+        self, keys: I64, norms: F64, vectors: F32, rows: I64, first_ordinal: int
+    ) -> None:
+        """Consider ``rows`` (ascending) of a matrix; row r has ordinal ``first_ordinal + r``."""
+        self._offer(keys[rows], norms[rows], vectors[rows], first_ordinal + rows, True)
+
+    def _offer(self, keys: I64, norms: F64, vectors: F32, ordinals: I64, fast: bool) -> None:
+        if fast:
+            dots = np.dot(vectors, self._query).astype(np.float64)
+            self._tolerance = max(self._tolerance, self._fast_tolerance)
+        else:
+            # einsum accumulates in float64 without a float64 copy of the batch and without BLAS
+            # threads, which on small machines cost more in contention than they save.
+            dots = np.einsum("ij,j->i", vectors, self._query, dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             scores = dots / (norms * self._query_norm)
         scores = np.where(norms > 0, np.nan_to_num(scores, nan=-np.inf), 0.0)
         keep = _near_top(scores, self._k, self._tolerance)
         self._scores = np.concatenate([self._scores, scores[keep]])
-        self._ordinals = np.concatenate([self._ordinals, first_ordinal + keep.astype(np.int64)])
+        self._ordinals = np.concatenate([self._ordinals, ordinals[keep]])
         self._keys = np.concatenate([self._keys, keys[keep]])
         self._vectors = np.concatenate([self._vectors, vectors[keep]])
         self._norms = np.concatenate([self._norms, norms[keep]])

@@ -484,6 +484,56 @@ def test_file_search_streamed(client, facts_store):
     assert streamed == final.output_text and "【" not in streamed
 
 
+def test_file_search_ranking_is_hybrid_and_honours_ranking_options(client, facts_store):
+    """Responses rank as runs and vector store search do: keyword and semantic results fused."""
+    store_id, file_ids = facts_store
+    question = "which volcano on Sicily has lava eruptions?"
+
+    def results(ranking_options=None):
+        tool = {"type": "file_search", "vector_store_ids": [store_id]}
+        if ranking_options is not None:
+            tool["ranking_options"] = ranking_options
+        response = client.responses.create(
+            model="gpt-4o-mini",
+            input=question,
+            tools=[tool],
+            include=["file_search_call.results"],
+        )
+        return response.output[0].results
+
+    # Default: first both semantically and by keywords, so the fused score is the highest, 1.
+    hybrid = results()
+    assert hybrid[0].file_id == file_ids["volcano.txt"]
+    assert hybrid[0].score == pytest.approx(1.0)
+    # Keyword weight 0: the embedding ranking alone, scored by cosine like ranker "none".
+    semantic_only = {"hybrid_search": {"embedding_weight": 1, "text_weight": 0}}
+    semantic = results(semantic_only)
+    cosine = client.vector_stores.search(
+        store_id, query=question, ranking_options={"ranker": "none"}
+    ).data
+    assert [(r.file_id, r.score) for r in semantic] == [
+        (r.file_id, pytest.approx(r.score)) for r in cosine
+    ]
+    assert semantic[0].score < 0.99
+    # score_threshold applies to the score of the ranking in use.
+    assert [r.file_id for r in results({"score_threshold": 0.99})] == [file_ids["volcano.txt"]]
+    assert results({**semantic_only, "score_threshold": 0.99}) == []
+    for bad in (
+        {"hybrid_search": {"embedding_weight": 0, "text_weight": 0}},
+        {"hybrid_search": {"embedding_weight": -1, "text_weight": 1}},
+        {"score_threshold": 1.5},
+    ):
+        with pytest.raises(openai.BadRequestError) as error:
+            client.responses.create(
+                model="gpt-4o-mini",
+                input=question,
+                tools=[
+                    {"type": "file_search", "vector_store_ids": [store_id], "ranking_options": bad}
+                ],
+            )
+        assert error.value.body["param"].startswith("tools[0].ranking_options")
+
+
 def test_truncation_auto_drops_the_oldest_items(client, upstream):
     """`fake-context-60` refuses prompts over 60 (fake) tokens, like a small context window."""
     first = client.responses.create(model="gpt-4o-mini", input=" ".join(["old"] * 40))

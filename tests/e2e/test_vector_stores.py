@@ -269,10 +269,17 @@ def test_search_options(client, corpus_store):
     assert several.search_query == [doc.question, "octopus hearts"]
     assert {r.filename for r in several.data} >= {doc.filename, "octopus.txt"}
     assert len(client.vector_stores.search(store_id, query="lava", max_num_results=1).data) == 1
+    # Without re-ranking the score is the cosine similarity, below 0.99 for every chunk here.
     none = client.vector_stores.search(
-        store_id, query=doc.question, ranking_options={"ranker": "auto", "score_threshold": 0.99}
+        store_id, query=doc.question, ranking_options={"ranker": "none", "score_threshold": 0.99}
     )
     assert none.data == []
+    # Hybrid (the default): only a chunk ranked first both semantically and by keywords scores
+    # above 0.992 (first in one list and second in the other).
+    best = client.vector_stores.search(
+        store_id, query=doc.question, ranking_options={"ranker": "auto", "score_threshold": 0.995}
+    )
+    assert len(best.data) <= 1 and all(r.score >= 0.995 for r in best.data)
     with pytest.raises(openai.BadRequestError):
         client.vector_stores.search(store_id, query="x", max_num_results=51)
     with pytest.raises(openai.BadRequestError):

@@ -166,3 +166,15 @@ async def test_tenants_are_isolated(
     await store.chunks.add(other_tenant, vs, [Chunk(file_id, 0, "theirs", [0.0, 1.0])], 2)
     hits = await store.chunks.search(tenant, [vs], [1.0, 0.0], 5)
     assert [(h.text, h.score) for h in hits] == [("mine", pytest.approx(1.0))]
+
+
+async def test_zero_embeddings_are_kept_and_score_zero(
+    store: Store, tenant: str, new_id: NewId
+) -> None:
+    vs, file_id = new_id("vs"), new_id("file")
+    chunks = [Chunk(file_id, 0, "empty", [0.0, 0.0, 0.0]), Chunk(file_id, 1, "x", [2.0, 0.0, 0.0])]
+    await store.chunks.add(tenant, vs, chunks, 3)
+    hits = await store.chunks.search(tenant, [vs], [1.0, 1.0, 0.0], 5)
+    assert [(h.text, round(h.score, 5)) for h in hits] == [("x", 0.70711), ("empty", 0.0)]
+    loaded = await store.chunks.file_chunks(tenant, vs, file_id)
+    assert [list(c.embedding) for c in loaded] == [[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]]

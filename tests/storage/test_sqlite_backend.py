@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import multiprocessing
 import sqlite3
+import struct
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -219,3 +220,75 @@ async def test_sqlite_hundred_megabyte_blob(sqlite_provider: SqliteProvider) -> 
         assert len(part) <= PART_SIZE
         got.update(part)
     assert got.hexdigest() == expected.hexdigest()
+
+
+async def test_sqlite_search_sees_the_writes_of_another_process(tmp_path: Path) -> None:
+    """Each process keeps stores' embeddings in memory; another process's writes invalidate them."""
+    path = tmp_path / "store.db"
+    first, second = await start_sqlite(path), await start_sqlite(path)
+    try:
+        mine = await first.for_request(None, None)
+        theirs = await second.for_request(None, None)
+        await mine.chunks.add("t", "vs", [Chunk("f1", 0, "a", [1.0, 1.0])], 2)
+        assert [h.text for h in await mine.chunks.search("t", ["vs"], [1.0, 0.0], 5)] == ["a"]
+        await theirs.chunks.add("t", "vs", [Chunk("f2", 0, "b", [1.0, 0.1])], 2)
+        hits = await mine.chunks.search("t", ["vs"], [1.0, 0.0], 5)
+        assert [h.text for h in hits] == ["b", "a"]
+        await theirs.chunks.delete_file("t", "vs", "f2")
+        assert [h.text for h in await mine.chunks.search("t", ["vs"], [1.0, 0.0], 5)] == ["a"]
+        await theirs.chunks.delete_store("t", "vs")
+        assert await mine.chunks.search("t", ["vs"], [1.0, 0.0], 5) == []
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_sqlite_uncached_scan_gives_the_cached_results(tmp_path: Path) -> None:
+    import numpy as np
+
+    from storage.sqlite.chunks import SqliteChunks
+    from storage.sqlite.database import Database
+
+    db = Database(tmp_path / "store.db")
+    await db.open()
+    try:
+        cached, scanned = SqliteChunks(db), SqliteChunks(db, cache_bytes=1000)
+        rng = np.random.default_rng(5)
+        rows = rng.standard_normal((300, 16)).astype(np.float32)
+        rows[7] = rows[3]  # an exact tie: broken by file id, then index
+        chunks = [Chunk(f"f{i % 7}", i, f"c{i}", rows[i].tolist()) for i in range(300)]
+        await cached.add("t", "vs", chunks, 16)
+        for query in (rows[3], rng.standard_normal(16)):
+            for files in (None, ["f0", "f3", "f9"]):
+                want = await scanned.search("t", ["vs"], query.tolist(), 12, files)
+                got = await cached.search("t", ["vs"], query.tolist(), 12, files)
+                assert [(h.file_id, h.index, h.score) for h in got] == [
+                    (h.file_id, h.index, h.score) for h in want
+                ]
+    finally:
+        await db.close()
+
+
+async def test_sqlite_version_1_file_is_upgraded_with_its_chunks_searchable(
+    tmp_path: Path,
+) -> None:
+    from storage.sqlite.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        for statement in MIGRATIONS[0].statements:
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute(
+            "INSERT INTO chunks VALUES ('t', 'vs', 'f', 0, 2, 1.0, ?, 'old lava text', '{}')",
+            (struct.pack("<2f", 1.0, 0.0),),
+        )
+    provider = await start_sqlite(path)
+    try:
+        store = await provider.for_request(None, None)
+        hits = await store.chunks.keyword_search("t", ["vs"], "lava", 5)
+        assert [(h.file_id, h.index, h.text) for h in hits] == [("f", 0, "old lava text")]
+        assert [h.score for h in await store.chunks.search("t", ["vs"], [2.0, 0.0], 5)] == [1.0]
+    finally:
+        await provider.close()
+    assert pragma(path, "user_version") == LATEST_VERSION

@@ -68,6 +68,7 @@ async def exercise(store: CassandraStore, tenant: str) -> None:
     await store.chunks.file_chunks(tenant, vs, "file_1")
     await store.chunks.search(tenant, [vs], rows[0], 5)
     await store.chunks.search(tenant, [vs], rows[0], 5, {"file_1"})
+    await store.chunks.keyword_search(tenant, [vs], "t", 5)
     await store.chunks.delete_file(tenant, vs, "file_1")
     await store.chunks.delete_store(tenant, vs)
 

@@ -108,3 +108,67 @@ async def test_limits(ctx):
         await search(ctx, [store["id"]], "   ")
     with pytest.raises(InvalidInput):
         await search(ctx, [store["id"]], "x", ranking_options={"score_threshold": 2})
+
+
+def _filler(tag: str, count: int) -> str:
+    return " ".join(f"{tag}{chr(97 + i % 26)}{i}" for i in range(count))
+
+
+# Crafted for the fake upstream's bag-of-words embeddings (every word counts, stopwords too) and
+# keyword search (query terms only: "hearts", "octopus"). All texts have 22 words.
+HYBRID_QUERY = "the hearts of the octopus"
+HYBRID_DOCS = {
+    # Closest by embedding (shares "the" and "of"), but holds no query term.
+    "stopwords.txt": "the " * 8 + "of " * 6 + _filler("va", 8),
+    # Both query terms, otherwise unrelated words: the best keyword match, far by embedding.
+    "keywords.txt": "octopus hearts " + _filler("kk", 20),
+    # Second by embedding and second by keywords: first once both are fused.
+    "answer.txt": "the octopus " + "the " * 4 + "of " * 4 + _filler("dd", 12),
+    **{
+        f"other{i}.txt": "the " * (6 - i // 3) + "of " * 3 + _filler(f"v{i}x", 19 - (6 - i // 3))
+        for i in range(2, 12)
+    },
+}
+
+
+async def test_hybrid_finds_what_keyword_and_semantic_search_each_miss(ctx):
+    files = {name: await upload(ctx, name, text) for name, text in HYBRID_DOCS.items()}
+    store = await service.create_vector_store(
+        ctx, {"file_ids": [f["id"] for f in files.values()], "chunking_strategy": SMALL}
+    )
+    await worker_of(ctx).drain()
+
+    async def top(ranking_options: dict | None) -> str:
+        results = await search(
+            ctx, [store["id"]], HYBRID_QUERY, max_num_results=1, ranking_options=ranking_options
+        )
+        return results[0].filename
+
+    assert await top({"ranker": "none"}) == "stopwords.txt"
+    keyword_only = {"hybrid_search": {"embedding_weight": 0, "text_weight": 1}}
+    assert await top(keyword_only) == "keywords.txt"
+    assert await top(None) == "answer.txt"
+    assert await top({"ranker": "auto", "score_threshold": 0.0}) == "answer.txt"
+    fused = await search(ctx, [store["id"]], HYBRID_QUERY, max_num_results=3)
+    assert fused[0].filename == "answer.txt"
+    assert fused[0].score == pytest.approx((2 / 62) / (2 / 61))  # second in both lists
+    assert {r.filename for r in fused[1:]} == {"stopwords.txt", "keywords.txt"}
+
+
+async def test_without_keyword_search_results_are_semantic(ctx, monkeypatch):
+    """A keyword index still being built (an upgraded Cassandra table) degrades to semantic."""
+    from storage.errors import StorageUnavailable
+
+    docs = corpus()[:4]
+    store, files = await _store_with(ctx, docs)
+
+    async def unavailable(*args, **kwargs):
+        raise StorageUnavailable("index not available")
+
+    monkeypatch.setattr(ctx.store.chunks, "keyword_search", unavailable)
+    results = await search(ctx, [store["id"]], docs[1].question, max_num_results=2)
+    assert results[0].file_id == files[1]["id"]
+    semantic = await search(
+        ctx, [store["id"]], docs[1].question, max_num_results=2, ranking_options={"ranker": "none"}
+    )
+    assert [r.file_id for r in results] == [r.file_id for r in semantic]
