@@ -6,8 +6,8 @@ from app.state import AppState
 from assistants.context import DomainConfig
 from assistants.responses.executor import KIND as RESPONSE_WORK
 from assistants.responses.lifecycle import ResponseSettler
-from assistants.runs.lifecycle import KIND as RUN_WORK
-from assistants.runs.lifecycle import RunSettler
+from assistants.run_state.lifecycle import KIND as RUN_WORK
+from assistants.run_state.lifecycle import RunSettler
 from assistants.vector_stores.fair import FairGate
 from assistants.vector_stores.isolate import ProcessLimits
 from assistants.vector_stores.jobs import SERVICE as INGESTION

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.call import Call
-from assistants.vector_stores import batches, files, search, service
+from assistants.retrieval import store_search
+from assistants.vector_stores import batches, files, service
 from handlers.registry import operation
 
 
@@ -104,6 +105,6 @@ async def list_batch_files(call: Call) -> Any:
 
 @operation("searchVectorStore")
 async def search_vector_store(call: Call) -> Any:
-    return await search.search_vector_store(
+    return await store_search.search_vector_store(
         await call.ctx(), call.path["vector_store_id"], call.body
     )

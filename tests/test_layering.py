@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,33 @@ def test_package_imports_only_downwards(package):
         for path in (ROOT / package).rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def _unit_graph(package: str) -> dict[str, set[str]]:
+    """Which of the package's parts (subpackages and modules) each part imports, at any depth
+    of the code: an import inside a function counts, it is the same arrow."""
+    graph: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        unit = path.relative_to(ROOT / package).with_suffix("").parts[0]
+        if unit == "__init__":
+            continue
+        arrows = graph.setdefault(unit, set())
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == package and len(parts) > 1 and parts[1] != unit:
+                    arrows.add(parts[1])
+    return graph
+
+
+@pytest.mark.parametrize("package", sorted([*FORBIDDEN, "app", "handlers"]))
+def test_arrows_inside_a_package_point_one_way(package):
+    try:
+        list(TopologicalSorter(_unit_graph(package)).static_order())
+    except CycleError as loop:
+        pytest.fail(f"{package}: its parts import each other in a loop: {loop.args[1]}")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from assistants.context import Ctx
-from assistants.conversations.history import History, is_thread
 from assistants.errors import InvalidInput, NotFoundError
 from assistants.ids import new_id, now
+from assistants.items.history import History, is_thread
+from assistants.lookups import deleted
 from assistants.metadata import checked_metadata
 from assistants.pagination import list_response, page_query
 from assistants.resources import threads
-from assistants.resources.lookups import deleted
 from assistants.resources.messages import refuse_if_run_active
 from assistants.responses.inputs import new_items
 from assistants.responses.objects import present_item

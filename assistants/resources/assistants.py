@@ -6,9 +6,9 @@ from typing import Any
 
 from assistants.context import Ctx
 from assistants.ids import new_id, now
+from assistants.lookups import deleted, fetch
 from assistants.metadata import checked_metadata
 from assistants.pagination import list_response, page_query
-from assistants.resources.lookups import deleted, fetch
 from assistants.resources.tool_resources import resolve_tool_resources
 from assistants.resources.tools import checked_sampling, checked_tools
 from storage.base import Json, Key, Kind

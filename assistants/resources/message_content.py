@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from assistants.context import Ctx
 from assistants.errors import InvalidInput, quoted
-from assistants.resources.lookups import fetch
+from assistants.lookups import fetch
 from storage.base import Kind
 
 MAX_TEXT = 256_000

@@ -7,16 +7,17 @@ from typing import Any
 from assistants.context import Ctx
 from assistants.errors import ConflictError
 from assistants.ids import new_id, now
+from assistants.lookups import deleted, fetch
 from assistants.metadata import checked_metadata
 from assistants.pagination import list_response, page_query
-from assistants.resources.lookups import deleted, fetch
 from assistants.resources.message_content import (
     check_image_files,
     checked_attachments,
     content_blocks,
 )
-from assistants.runs.lifecycle import lock_key, settle_if_dead
-from assistants.runs.objects import ACTIVE
+from assistants.run_state.lifecycle import lock_key, settle_if_dead
+from assistants.run_state.objects import ACTIVE
+from assistants.vector_stores.service import attach_files_to_thread
 from storage.base import Json, Key, Kind, Put
 
 
@@ -66,8 +67,6 @@ async def attach_for_search(ctx: Ctx, thread_id: str, messages: list[Json]) -> N
         if any(tool.get("type") == "file_search" for tool in attachment["tools"])
     ]
     if file_ids:
-        from assistants.vector_stores.service import attach_files_to_thread
-
         await attach_files_to_thread(ctx, thread_id, file_ids)
 
 

@@ -7,9 +7,9 @@ from typing import Any
 from assistants.context import Ctx
 from assistants.errors import InvalidInput
 from assistants.ids import new_id, now
+from assistants.lookups import deleted, fetch
 from assistants.metadata import checked_metadata
 from assistants.pagination import list_response, page_query, walk
-from assistants.resources.lookups import deleted, fetch
 from assistants.resources.messages import (
     attach_for_search,
     check_message_files,
@@ -17,7 +17,7 @@ from assistants.resources.messages import (
     new_message,
 )
 from assistants.resources.tool_resources import resolve_tool_resources
-from assistants.runs.lifecycle import stop_thread_run
+from assistants.run_state.lifecycle import stop_thread_run
 from storage.base import Delete, DeleteChildren, Json, Key, Kind, Put, WriteOp
 
 MAX_INITIAL_MESSAGES = 32

@@ -6,7 +6,8 @@ from typing import Any
 
 from assistants.context import Ctx
 from assistants.errors import InvalidInput
-from assistants.resources.lookups import fetch
+from assistants.lookups import fetch
+from assistants.vector_stores.service import create_vector_store
 from storage.base import Kind
 
 MAX_CODE_FILES = 20
@@ -46,8 +47,6 @@ async def resolve_tool_resources(ctx: Ctx, resources: Any, param: str = "tool_re
                 param=f"{param}.file_search.vector_store_ids[{index}]",
             )  # fmt: skip
         if inline:
-            from assistants.vector_stores.service import create_vector_store
-
             for spec in inline:
                 created = await create_vector_store(ctx, dict(spec))
                 ids.append(created["id"])

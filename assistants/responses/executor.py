@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistants.context import Ctx
-from assistants.conversations.history import History
 from assistants.ids import new_id, now
+from assistants.items.history import History
 from assistants.responses.items import FileContents, to_chat
 from assistants.responses.mcp_tools import McpTools
 from assistants.responses.objects import present, present_item, usage_object

@@ -7,10 +7,10 @@ import base64
 from typing import Any
 
 from assistants.context import Ctx
-from assistants.conversations.history import History, is_thread
 from assistants.errors import InvalidInput, NotFoundError
 from assistants.files.content import media_type_for, open_content
 from assistants.ingest import IngestError, extract_text
+from assistants.items.history import History, is_thread
 from assistants.pagination import walk
 from assistants.responses.executor import response_key
 from assistants.responses.items import FileContents, input_list, stored_item

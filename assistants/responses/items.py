@@ -9,12 +9,12 @@ so that a list in id order is the input's order).
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from assistants.errors import InvalidInput
 from assistants.ids import new_id
-from storage.base import Json, PageQuery
+from storage.base import Json
 
 PREFIXES = {
     "message": "msg",
@@ -30,24 +30,6 @@ PREFIXES = {
 }
 ROLES = ("user", "assistant", "system", "developer")
 MAX_INPUT_ITEMS = 2048
-
-
-def order_key(item_id: str) -> str:
-    """The storage id of an item: its id without the type prefix (``msg_``, ``fc_``, ...).
-
-    Ids are ``<prefix>_<time-ordered suffix>``, so items of every type stored under one parent
-    list in the order they were made, whatever their prefixes.
-    """
-    return item_id.partition("_")[2] or item_id
-
-
-def ordered_query(query: PageQuery) -> PageQuery:
-    """A page query whose item-id cursors are storage ids."""
-    return replace(
-        query,
-        after=order_key(query.after) if query.after else None,
-        before=order_key(query.before) if query.before else None,
-    )
 
 
 def _text_part(role: str, text: str) -> Json:

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistants.context import Ctx
-from assistants.conversations.history import History, is_thread
 from assistants.errors import InvalidInput, NotFoundError
 from assistants.ids import new_id, now
+from assistants.items.history import History, is_thread
+from assistants.items.order import order_key, ordered_query
+from assistants.lookups import deleted
 from assistants.pagination import list_response, page_query
-from assistants.resources.lookups import deleted
 from assistants.resources.messages import refuse_if_run_active
 from assistants.responses.executor import Plan, ResponseRun, response_key, work_ref
 from assistants.responses.inputs import (
@@ -26,8 +27,6 @@ from assistants.responses.inputs import (
 )
 from assistants.responses.items import (
     compaction_content,
-    order_key,
-    ordered_query,
     text_of,
     to_chat,
 )

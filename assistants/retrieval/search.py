@@ -18,8 +18,8 @@ from typing import Any
 
 from assistants.context import Ctx
 from assistants.errors import InvalidInput
+from assistants.lookups import fetch_doc
 from assistants.pagination import walk
-from assistants.resources.lookups import fetch_doc
 from assistants.retrieval.filters import Predicate, compile_filter
 from assistants.retrieval.fusion import Ranking, fuse, parse_ranking
 from assistants.vector_stores.records import file_key, is_expired, store_key

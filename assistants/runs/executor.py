@@ -15,8 +15,8 @@ from typing import Any
 
 from assistants.context import Ctx
 from assistants.ids import now
-from assistants.runs.lifecycle import ref, release, run_key, work_of
-from assistants.runs.objects import new_assistant_message, new_step, usage
+from assistants.run_state.lifecycle import ref, release, run_key, work_of
+from assistants.run_state.objects import new_assistant_message, new_step, usage
 from assistants.runs.prompt import build_messages
 from assistants.runs.retrieval_step import file_search_sources
 from assistants.turns import citations

@@ -16,7 +16,7 @@ from assistants.ids import now
 from assistants.resources.message_content import plain_text
 from assistants.resources.tools import vector_store_ids
 from assistants.retrieval import search
-from assistants.runs.objects import new_step, present_step
+from assistants.run_state.objects import new_step, present_step
 from assistants.runs.prompt import all_children
 from assistants.turns.citations import Source
 from storage.base import Json, Key, Kind

@@ -9,21 +9,21 @@ from typing import Any
 from assistants.context import Ctx
 from assistants.errors import ConflictError, InvalidInput, NotFoundError, quoted
 from assistants.ids import now
+from assistants.lookups import fetch
 from assistants.metadata import checked_metadata
 from assistants.pagination import list_response, page_query
-from assistants.resources.lookups import fetch
 from assistants.resources.messages import check_message_files, message_key, new_message
 from assistants.resources.threads import build_thread, store_thread
 from assistants.resources.tools import checked_sampling, checked_tools
-from assistants.runs.executor import start_round
-from assistants.runs.lifecycle import (
+from assistants.run_state.lifecycle import (
     cancel,
     lock_key,
     registration,
     settle_if_dead,
     work_of,
 )
-from assistants.runs.objects import ACTIVE, new_run, present_step
+from assistants.run_state.objects import ACTIVE, new_run, present_step
+from assistants.runs.executor import start_round
 from assistants.runs.prompt import all_children
 from assistants.work.leases import renew
 from assistants.work.service import WorkService

@@ -14,7 +14,7 @@ from typing import Any
 from assistants.context import Ctx
 from assistants.ids import new_id, now
 from assistants.ingest import ChunkingParams
-from assistants.resources.lookups import fetch_doc
+from assistants.lookups import fetch_doc
 from assistants.vector_stores import ingestion
 from assistants.vector_stores.counts import (
     Tally,

@@ -7,8 +7,8 @@ from typing import Any
 from assistants.context import Ctx
 from assistants.errors import InvalidInput
 from assistants.ids import new_id, now
+from assistants.lookups import fetch_doc
 from assistants.pagination import page_query, walk
-from assistants.resources.lookups import fetch_doc
 from assistants.vector_stores.attach import FileSpec, add_files
 from assistants.vector_stores.counts import empty_counts
 from assistants.vector_stores.files import file_spec, list_files, store_doc

@@ -7,8 +7,8 @@ from typing import Any
 from assistants.context import Ctx
 from assistants.errors import InvalidInput, NotFoundError
 from assistants.ingest import ChunkingParams
+from assistants.lookups import deleted, fetch_doc
 from assistants.pagination import list_response, page_query
-from assistants.resources.lookups import deleted, fetch_doc
 from assistants.vector_stores.attach import FileSpec, add_files
 from assistants.vector_stores.records import file_key, public, update_doc
 from assistants.vector_stores.recovery import reap_stale

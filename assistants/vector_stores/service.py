@@ -13,9 +13,9 @@ from typing import Any
 from assistants.context import Ctx
 from assistants.ids import new_id, now
 from assistants.ingest import ChunkingParams
+from assistants.lookups import deleted, fetch
 from assistants.metadata import checked_metadata
 from assistants.pagination import list_response, page_query
-from assistants.resources.lookups import deleted, fetch
 from assistants.vector_stores.attach import FileSpec, add_files, check_files
 from assistants.vector_stores.counts import empty_counts
 from assistants.vector_stores.records import expires_at, present_store, store_key, update_doc

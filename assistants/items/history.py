@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistants.context import Ctx
-from assistants.conversations.thread_items import MESSAGE_ROLES, item_of_message, message_of_item
 from assistants.errors import NotFoundError
+from assistants.items.order import order_key, ordered_query
+from assistants.items.thread_items import MESSAGE_ROLES, item_of_message, message_of_item
 from assistants.pagination import walk
-from assistants.responses.items import order_key, ordered_query
 from storage.base import Delete, Json, Key, Kind, Page, PageQuery, Put, Stored, WriteOp
 
 

@@ -16,7 +16,7 @@ from assistants.context import Ctx
 from assistants.errors import ConflictError, NotFoundError
 from assistants.ids import now
 from assistants.pagination import walk
-from assistants.runs.objects import ACTIVE
+from assistants.run_state.objects import ACTIVE
 from assistants.work.leases import WorkRef, lease_expired, register, unregister
 from assistants.work.service import Settled, WorkService
 from storage.base import Delete, Json, Key, Kind, Put, Store, WriteOp
