@@ -61,7 +61,7 @@ def _nullable_to_null_branch(node: dict) -> None:
         if "null" not in kind:
             kind.append("null")
     elif "anyOf" in node or "oneOf" in node:
-        branches = node.get("anyOf") or node.get("oneOf")
+        branches: list[Any] = node.get("anyOf") or node.get("oneOf") or []
         if not any(b.get("type") == "null" for b in branches if isinstance(b, dict)):
             branches.append({"type": "null"})
     elif "$ref" in node:

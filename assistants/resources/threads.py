@@ -36,7 +36,7 @@ async def build_thread(ctx: Ctx, body: dict[str, Any]) -> tuple[Json, list[Json]
             f"Invalid 'messages': at most {MAX_INITIAL_MESSAGES} messages when creating a thread.",
             param="messages",
         )
-    thread = {
+    thread: Json = {
         "id": new_id("thread"),
         "object": "thread",
         "created_at": now(),
