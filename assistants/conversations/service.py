@@ -12,9 +12,9 @@ from assistants.lookups import deleted
 from assistants.metadata import checked_metadata
 from assistants.pagination import list_response, page_query
 from assistants.resources import threads
-from assistants.resources.messages import refuse_if_run_active
 from assistants.responses.inputs import new_items
 from assistants.responses.objects import present_item
+from assistants.run_state.thread_lock import refuse_if_busy
 from storage.base import Delete, DeleteChildren, Json, Key, Kind, Put, WriteOp
 from storage.errors import VersionConflict
 
@@ -107,7 +107,7 @@ async def create_items(
 ) -> Json:
     await _load(ctx, conversation_id)
     if is_thread(conversation_id):
-        await refuse_if_run_active(ctx, conversation_id)
+        await refuse_if_busy(ctx, conversation_id)
     history = History(ctx, conversation_id)
     raw = _checked_count(body.get("items"))
     if not raw:

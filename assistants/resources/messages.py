@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from assistants.context import Ctx
-from assistants.errors import ConflictError
 from assistants.ids import new_id, now
 from assistants.lookups import deleted, fetch
 from assistants.metadata import checked_metadata
@@ -15,8 +14,7 @@ from assistants.resources.message_content import (
     checked_attachments,
     content_blocks,
 )
-from assistants.run_state.lifecycle import lock_key, settle_if_dead
-from assistants.run_state.objects import ACTIVE
+from assistants.run_state.thread_lock import refuse_if_busy
 from assistants.vector_stores.service import attach_files_to_thread
 from storage.base import Json, Key, Kind, Put
 
@@ -70,25 +68,9 @@ async def attach_for_search(ctx: Ctx, thread_id: str, messages: list[Json]) -> N
         await attach_files_to_thread(ctx, thread_id, file_ids)
 
 
-async def refuse_if_run_active(ctx: Ctx, thread_id: str) -> None:
-    """As OpenAI: no new messages while a run of the thread is active."""
-    lock = await ctx.store.docs.get(lock_key(ctx.tenant, thread_id))
-    if lock is None:
-        return
-    run = await ctx.store.docs.get(Key(ctx.tenant, Kind.RUN, thread_id, lock.doc["run_id"]))
-    if run is None:
-        return
-    current = await settle_if_dead(ctx.store, ctx.tenant, run.doc, run.version)
-    if current["status"] in ACTIVE:
-        raise ConflictError(
-            f"Can't add messages to {thread_id} while a run {current['id']} is active.",
-            param="thread_id",
-        )
-
-
 async def create_message(ctx: Ctx, thread_id: str, body: dict[str, Any]) -> Json:
     await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
-    await refuse_if_run_active(ctx, thread_id)
+    await refuse_if_busy(ctx, thread_id)
     message = new_message(ctx, thread_id, body)
     await check_message_files(ctx, message)
     await ctx.store.docs.write([Put(message_key(ctx, thread_id, message["id"]), message)])

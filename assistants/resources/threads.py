@@ -17,7 +17,7 @@ from assistants.resources.messages import (
     new_message,
 )
 from assistants.resources.tool_resources import resolve_tool_resources
-from assistants.run_state.lifecycle import stop_thread_run
+from assistants.run_state.thread_lock import stop_thread_writer
 from storage.base import Delete, DeleteChildren, Json, Key, Kind, Put, WriteOp
 
 MAX_INITIAL_MESSAGES = 32
@@ -91,7 +91,7 @@ async def _run_ids(ctx: Ctx, thread_id: str) -> list[str]:
 async def delete_thread(ctx: Ctx, thread_id: str) -> Json:
     await fetch(ctx.store, ctx.tenant, Kind.THREAD, thread_id)
     # A run still going would write its message and steps under the deleted thread.
-    await stop_thread_run(ctx, thread_id)
+    await stop_thread_writer(ctx, thread_id)
     ops: list[WriteOp] = [
         Delete(thread_key(ctx, thread_id)),
         DeleteChildren(ctx.tenant, Kind.MESSAGE, thread_id),

@@ -17,13 +17,14 @@ from typing import Any
 
 from assistants.context import Ctx
 from assistants.ids import new_id, now
-from assistants.items.history import History
+from assistants.items.history import History, is_thread
 from assistants.responses.items import FileContents, to_chat
 from assistants.responses.mcp_tools import McpTools
 from assistants.responses.objects import present, present_item, usage_object
 from assistants.responses.search import SearchPlan, run_search
 from assistants.responses.settings import chat_request
 from assistants.responses.stream_log import EventLog, log_key
+from assistants.run_state.thread_lock import release_thread
 from assistants.turns.citations import MarkerFilter, Source, sources_block
 from assistants.turns.engine import TurnCancelled, run_turn
 from assistants.turns.events import (
@@ -68,6 +69,13 @@ class Plan:
     search: SearchPlan | None = None
     message_extra: dict[str, Any] = field(default_factory=dict)
     mcp_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # in memory only
+
+    def writes_thread(self) -> str | None:
+        """The thread this (stored) response writes into, which it holds while it executes."""
+        conversation = self.conversation
+        if self.store and conversation is not None and is_thread(conversation.conversation_id):
+            return conversation.conversation_id
+        return None
 
 
 class ResponseRun:
@@ -452,6 +460,9 @@ class ResponseRun:
                 ops.append(Put(log_key(tenant, self.response["id"]), log))
             ops += unregister(work_ref(tenant, self.response["id"]))
             await self.ctx.store.docs.write(ops)
+            thread_id = self.plan.writes_thread()
+            if thread_id is not None:
+                await release_thread(self.ctx, thread_id, self.response["id"])
         if terminal is not None:
             self.log.publish(terminal)
 

@@ -16,7 +16,6 @@ from assistants.items.history import History, is_thread
 from assistants.items.order import order_key, ordered_query
 from assistants.lookups import deleted
 from assistants.pagination import list_response, page_query
-from assistants.resources.messages import refuse_if_run_active
 from assistants.responses.executor import Plan, ResponseRun, response_key, work_ref
 from assistants.responses.inputs import (
     chain_items,
@@ -37,6 +36,7 @@ from assistants.responses.objects import ACTIVE, new_response, present, present_
 from assistants.responses.search import plan_search
 from assistants.responses.settings import chat_request, resolve
 from assistants.responses.stream_log import EventLog, log_key
+from assistants.run_state.thread_lock import claim_thread, refuse_if_busy, release_thread
 from assistants.turns.events import TokenUsage
 from assistants.work.events import Event
 from assistants.work.leases import register
@@ -70,8 +70,6 @@ async def _context(ctx: Ctx, body: dict[str, Any]) -> tuple[list[Json], History 
         )
     if body.get("conversation"):
         conversation = await conversation_of(ctx, body["conversation"])
-        if is_thread(conversation.conversation_id):
-            await refuse_if_run_active(ctx, conversation.conversation_id)
         return await conversation.items(), conversation
     if body.get("previous_response_id"):
         return await chain_items(ctx, body["previous_response_id"]), None
@@ -80,6 +78,8 @@ async def _context(ctx: Ctx, body: dict[str, Any]) -> tuple[list[Json], History 
 
 async def _plan(ctx: Ctx, body: dict[str, Any], settings: Json) -> Plan:
     history, conversation = await _context(ctx, body)
+    if conversation is not None and is_thread(conversation.conversation_id):
+        await refuse_if_busy(ctx, conversation.conversation_id)
     items = await new_items(ctx, body.get("input"), history)
     if not items and not history:
         raise InvalidInput("Missing required parameter: 'input'.", param="input")
@@ -119,7 +119,15 @@ async def create_response(ctx: Ctx, body: dict[str, Any]) -> Created:
         ops: list[WriteOp] = [Put(response_key(ctx.tenant, response["id"]), response)]
         ops += [Put(_input_key(ctx, response["id"], item["id"]), item) for item in plan.input]
         ops += register(ref, work.lease_seconds)
-        await ctx.store.docs.write(ops)
+        thread_id = plan.writes_thread()
+        if thread_id is not None:
+            await claim_thread(ctx, thread_id, response["id"])  # its history is written into
+        try:
+            await ctx.store.docs.write(ops)
+        except BaseException:
+            if thread_id is not None:
+                await release_thread(ctx, thread_id, response["id"])
+            raise
     shown = present(response, plan.include)
     log = EventLog(work.events, response["id"], keep=bool(body.get("background")))
     queue = work.events.subscribe(response["id"]) if body.get("stream") else None

@@ -7,9 +7,7 @@ expired, or cancelled if a cancel was asked) by any worker's sweeper or when it 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 from typing import Any
 
 from assistants.context import Ctx
@@ -149,29 +147,6 @@ async def cancel(ctx: Ctx, thread_id: str, run_id: str) -> Json:
             await release(ctx.store, ctx.tenant, updated)
         return updated
     raise ConflictError("The run changed while it was being cancelled; retry.")
-
-
-async def stop_thread_run(ctx: Ctx, thread_id: str, wait_seconds: float = 10.0) -> None:
-    """Cancel the thread's active run and wait until it stopped writing (thread deletion)."""
-    lock = await ctx.store.docs.get(lock_key(ctx.tenant, thread_id))
-    if lock is None:
-        return
-    run_id = lock.doc["run_id"]
-    with contextlib.suppress(ConflictError, NotFoundError):
-        await cancel(ctx, thread_id, run_id)
-    running = work_of(ctx).running.get(run_id)
-    if running is not None:
-        await asyncio.wait({running.task}, timeout=wait_seconds)
-        return
-    deadline = time.monotonic() + wait_seconds
-    while time.monotonic() < deadline:
-        stored = await ctx.store.docs.get(run_key(ctx.tenant, thread_id, run_id))
-        if stored is None:
-            return
-        current = await settle_if_dead(ctx.store, ctx.tenant, stored.doc, stored.version)
-        if current["status"] not in ACTIVE:
-            return
-        await asyncio.sleep(0.1)
 
 
 class RunSettler:

@@ -3,7 +3,6 @@ submit tool outputs, run steps."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from assistants.context import Ctx
@@ -17,12 +16,12 @@ from assistants.resources.threads import build_thread, store_thread
 from assistants.resources.tools import checked_sampling, checked_tools
 from assistants.run_state.lifecycle import (
     cancel,
-    lock_key,
     registration,
     settle_if_dead,
     work_of,
 )
 from assistants.run_state.objects import ACTIVE, new_run, present_step
+from assistants.run_state.thread_lock import claim_thread
 from assistants.runs.executor import start_round
 from assistants.runs.prompt import all_children
 from assistants.work.leases import renew
@@ -39,45 +38,6 @@ def work(ctx: Ctx) -> WorkService:
 
 def run_key(ctx: Ctx, thread_id: str, run_id: str) -> Key:
     return Key(ctx.tenant, Kind.RUN, thread_id, run_id)
-
-
-async def _claim_thread(ctx: Ctx, thread_id: str, run_id: str) -> None:
-    """One active run per thread: take the thread's lock, or fail if another run holds it.
-
-    The lock is written (compare-and-set) just before its run. A lock whose run is not visible
-    yet is held, not stale, until it is older than a lease: a request that found it and took it
-    over would start a second run next to the first.
-    """
-    key = lock_key(ctx.tenant, thread_id)
-    claim = {"id": thread_id, "run_id": run_id, "at": time.time()}
-    for _ in range(3):
-        try:
-            await ctx.store.docs.put(key, claim, expected_version=0)
-            return
-        except VersionConflict:
-            lock = await ctx.store.docs.get(key)
-            if lock is None:
-                continue
-            holder = await ctx.store.docs.get(run_key(ctx, thread_id, lock.doc["run_id"]))
-            if holder is None:
-                young = time.time() - lock.doc.get("at", 0) < work(ctx).lease_seconds
-                if young:
-                    raise ConflictError(
-                        f"Thread {thread_id} already has an active run.", param="thread_id"
-                    ) from None
-            else:
-                current = await settle_if_dead(ctx.store, ctx.tenant, holder.doc, holder.version)
-                if current["status"] in ACTIVE:
-                    raise ConflictError(
-                        f"Thread {thread_id} already has an active run {current['id']}.",
-                        param="thread_id",
-                    ) from None
-            try:
-                await ctx.store.docs.put(key, claim, expected_version=lock.version)
-                return
-            except VersionConflict:
-                continue
-    raise ConflictError(f"Thread {thread_id} already has an active run.", param="thread_id")
 
 
 async def _prepare_run(ctx: Ctx, thread_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +85,7 @@ async def create_run(ctx: Ctx, thread_id: str, body: dict[str, Any]) -> tuple[di
     ]
     for index, message in enumerate(messages):
         await check_message_files(ctx, message, f"additional_messages[{index}]")
-    await _claim_thread(ctx, thread_id, run["id"])
+    await claim_thread(ctx, thread_id, run["id"])
     extra = [Put(message_key(ctx, thread_id, m["id"]), m) for m in messages]
     queue = await _launch(ctx, run, extra, bool(body.get("stream")))
     return run, queue
@@ -138,7 +98,7 @@ async def create_thread_and_run(ctx: Ctx, body: dict[str, Any]) -> tuple[dict, A
     thread, messages = await build_thread(ctx, thread_body)
     run = await _prepare_run(ctx, thread["id"], body)
     await store_thread(ctx, thread, messages)
-    await _claim_thread(ctx, thread["id"], run["id"])
+    await claim_thread(ctx, thread["id"], run["id"])
     queue = await _launch(ctx, run, [], bool(body.get("stream")), thread)
     return run, queue, thread
 

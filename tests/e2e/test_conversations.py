@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import openai
 import pytest
 
@@ -180,3 +182,53 @@ def test_thread_with_an_active_run_refuses_a_response(client):
     with pytest.raises(openai.BadRequestError):
         client.responses.create(model="gpt-4o-mini", input="now", conversation=thread.id)
     client.beta.threads.runs.cancel(run.id, thread_id=thread.id)
+
+
+def test_a_response_writing_into_a_thread_holds_it(client):
+    assistant = client.beta.assistants.create(model="gpt-4o-mini")
+    thread = client.beta.threads.create()
+    response = client.responses.create(
+        model="fake-slow-stream-100",
+        input=" ".join(["slow"] * 30),
+        conversation=thread.id,
+        background=True,
+    )
+    with pytest.raises(
+        openai.BadRequestError,
+        match=f"response {response.id} is active|active response {response.id}",
+    ):
+        client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    with pytest.raises(
+        openai.BadRequestError,
+        match=f"response {response.id} is active|active response {response.id}",
+    ):
+        client.beta.threads.messages.create(thread.id, role="user", content="in between")
+    with pytest.raises(
+        openai.BadRequestError,
+        match=f"response {response.id} is active|active response {response.id}",
+    ):
+        client.responses.create(model="gpt-4o-mini", input="me too", conversation=thread.id)
+    while response.status in ("queued", "in_progress"):
+        time.sleep(0.1)
+        response = client.responses.retrieve(response.id)
+    assert response.status == "completed"
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "completed"  # the lock went with the response
+    texts = [m.content[0].text.value for m in client.beta.threads.messages.list(thread.id)]
+    assert len(texts) == 3 and not any("in between" in t for t in texts)
+
+
+def test_deleting_a_thread_stops_the_response_writing_into_it(client):
+    thread = client.beta.threads.create()
+    response = client.responses.create(
+        model="fake-slow-stream-100",
+        input=" ".join(["slow"] * 50),
+        conversation=thread.id,
+        background=True,
+    )
+    time.sleep(0.3)
+    assert client.beta.threads.delete(thread.id).deleted
+    response = client.responses.retrieve(response.id)
+    assert response.status == "cancelled"
+    with pytest.raises(openai.NotFoundError):
+        client.beta.threads.messages.list(thread.id)
