@@ -44,5 +44,7 @@ async def shutdown(state: AppState) -> None:
         task.cancel()
     if state.background:
         await asyncio.wait(state.background, timeout=5)
+    if state.inference is not None:
+        await state.inference.aclose()
     if state.store_provider is not None:
         await state.store_provider.close()

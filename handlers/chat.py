@@ -15,7 +15,11 @@ from inference.requests import chat_request_from_body, openai_completion
 
 
 def _sse(data: Any) -> bytes:
-    return f"data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
+    # A chunk relayed unchanged keeps the provider's own JSON text: no second serialization.
+    raw = getattr(data, "raw", None)
+    if raw is None:
+        raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return b"data: " + raw + b"\n\n"
 
 
 @operation("createChatCompletion")

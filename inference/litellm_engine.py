@@ -1,23 +1,34 @@
-"""`Inference` on LiteLLM's `acompletion` / `aembedding`: routing, retries, error mapping."""
+"""`Inference` on LiteLLM: routing, credentials, translation, retries, error mapping.
+
+Chat calls to OpenAI-compatible providers are prepared by LiteLLM and sent by the direct relay
+(`openai_wire`, `direct`), which streams without rebuilding objects per chunk; every other call
+goes through `litellm.acompletion` / `aembedding`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
 from types import ModuleType
 from typing import Any
 
 from inference.base import ChatChunk, ChatRequest, ChatResult, EmbeddingInput, EmbeddingResult
+from inference.chunks import plain_completion
+from inference.direct import DirectRelay
 from inference.error_mapping import map_exception
 from inference.errors import BadProviderRequest, InferenceError
 from inference.loader import is_loaded, load_litellm, warm_in_background
 from inference.models import merge_models, model_object, provider_models, registry_models
 from inference.normalize import chunk_dict, completion_dict, embedding_vectors, usage_dict
+from inference.openai_wire import WireCall, prepare
 from inference.options import ProviderOptions
 from inference.retry import call_with_retries
 from inference.routing import Route, chat_route, embedding_route, safe_extra
 from inference.settings import InferenceSettings
+
+logger = logging.getLogger("assistants.inference")
 
 
 class LiteLLMEngine:
@@ -27,6 +38,7 @@ class LiteLLMEngine:
         self.settings = settings or InferenceSettings()
         self._providers: frozenset[str] | None = None
         self._registry: list[dict[str, Any]] | None = None
+        self._direct = DirectRelay(self.settings)
 
     def warm(self) -> None:
         """Import and configure LiteLLM now (blocking, seconds): run it in a thread at startup."""
@@ -36,10 +48,17 @@ class LiteLLMEngine:
         """`warm()` in a daemon thread, for callers without an event loop at hand."""
         return warm_in_background()
 
+    async def aclose(self) -> None:
+        """Close the pooled provider connections (at shutdown)."""
+        await self._direct.aclose()
+
     async def chat(self, request: ChatRequest, options: ProviderOptions) -> ChatResult:
         litellm = await self._litellm()
         kwargs, secrets = self._chat_kwargs(litellm, request, options)
         kwargs.pop("stream_options", None)  # providers reject it on non-streamed calls
+        wire = self._wire(litellm, kwargs, secrets, stream=False)
+        if wire is not None:
+            return completion_dict(plain_completion(await self._direct.complete(wire, secrets)))
         response = await call_with_retries(
             self.settings, lambda: self._call(litellm.acompletion, kwargs, request.model, secrets)
         )
@@ -50,6 +69,11 @@ class LiteLLMEngine:
     ) -> AsyncGenerator[ChatChunk, None]:
         litellm = await self._litellm()
         kwargs, secrets = self._chat_kwargs(litellm, request, options)
+        wire = self._wire(litellm, kwargs, secrets, stream=True)
+        if wire is not None:
+            async for relayed in self._direct.stream(wire, secrets):
+                yield relayed
+            return
         kwargs["stream"] = True
         # Opening the stream is retried like a plain call: nothing has reached the client yet.
         stream = await call_with_retries(
@@ -155,6 +179,31 @@ class LiteLLMEngine:
             "drop_params": self.settings.drop_params,
         }
         return kwargs, (*route.secrets, *options.secret_values())
+
+    def _wire(
+        self,
+        litellm: ModuleType,
+        kwargs: dict[str, Any],
+        secrets: tuple[str, ...],
+        *,
+        stream: bool,
+    ) -> WireCall | None:
+        """The request for the direct relay, or None when LiteLLM makes this call itself."""
+        if self.settings.relay != "direct":
+            return None
+        try:
+            return prepare(litellm, kwargs, stream=stream)
+        except InferenceError:
+            raise
+        except Exception as exc:
+            mapped = map_exception(
+                exc, model=kwargs["model"], timeout=self.settings.timeout, secrets=secrets
+            )
+            if mapped is not None:
+                raise mapped from None
+            # A LiteLLM internal this module relies on changed: its own path still works.
+            logger.warning("direct relay unavailable for this call (%s)", type(exc).__name__)
+            return None
 
     async def _call(
         self,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+RELAYS = ("direct", "litellm")
+
 
 @dataclass(frozen=True, slots=True)
 class InferenceSettings:
@@ -28,6 +30,11 @@ class InferenceSettings:
     """Operator-configured model ids listed first by `list_models` (env `ASSISTANTS_MODELS`)."""
     provider_models_timeout: float = 3.0
     """Seconds to wait for a provider's own `/models` list before leaving it out."""
+    relay: str = "direct"
+    """`direct`: OpenAI-compatible providers are called and streamed by the server itself (LiteLLM
+    prepares the request); `litellm`: every call goes through `litellm.acompletion`."""
+    max_connections: int = 1000
+    """Open connections to providers, over all of them, that the direct relay keeps at most."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> InferenceSettings:
@@ -39,6 +46,9 @@ class InferenceSettings:
             return float(value) if value else default
 
         models = tuple(m.strip() for m in env.get("ASSISTANTS_MODELS", "").split(",") if m.strip())
+        relay = env.get("ASSISTANTS_LLM_RELAY", "").strip().lower() or base.relay
+        if relay not in RELAYS:
+            raise ValueError(f"ASSISTANTS_LLM_RELAY must be one of {', '.join(RELAYS)}")
         return cls(
             timeout=number("ASSISTANTS_LLM_TIMEOUT", base.timeout),
             max_retries=int(number("ASSISTANTS_LLM_MAX_RETRIES", base.max_retries)),
@@ -54,4 +64,6 @@ class InferenceSettings:
                 number("ASSISTANTS_EMBEDDING_BATCH_SIZE", base.embedding_batch_size)
             ),
             models=models,
+            relay=relay,
+            max_connections=int(number("ASSISTANTS_LLM_MAX_CONNECTIONS", base.max_connections)),
         )

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from inference import InferenceSettings, LiteLLMEngine, ProviderOptions, options_from_headers
+from inference.settings import RELAYS
 from tests.upstream import Upstream
 
 FAST = InferenceSettings(
@@ -31,9 +33,10 @@ def inference_upstream(upstream: Upstream) -> Upstream:
     return upstream
 
 
-@pytest.fixture(scope="session")
-def engine() -> LiteLLMEngine:
-    engine = LiteLLMEngine(FAST)
+@pytest.fixture(scope="session", params=RELAYS)
+def engine(request: pytest.FixtureRequest) -> LiteLLMEngine:
+    """Each test runs on both relays: the direct one and LiteLLM's own (`acompletion`)."""
+    engine = LiteLLMEngine(replace(FAST, relay=request.param))
     engine.warm()
     return engine
 

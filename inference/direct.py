@@ -1,0 +1,127 @@
+"""Sending a prepared `WireCall` to an OpenAI-compatible provider and reading its answer.
+
+Streams are parsed line by line and each chunk is decoded once (`chunks.relayed_chunk`); nothing
+is rebuilt per chunk. Opening a call is retried like any call; failures become `inference.errors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator, Iterable
+from typing import TYPE_CHECKING, Any
+
+from inference.chunks import MalformedChunk, StreamChunk, relayed_chunk
+from inference.error_mapping import from_response, from_stream_error
+from inference.errors import InferenceError, ProviderTimeout, ProviderUnavailable
+from inference.http_client import provider_client
+from inference.openai_wire import WireCall
+from inference.retry import call_with_retries
+from inference.settings import InferenceSettings
+from inference.sse import sse_events
+
+if TYPE_CHECKING:
+    import httpx
+
+_DONE = b"[DONE]"
+_ERROR_EVENT = b"error"
+
+
+class DirectRelay:
+    """Calls providers through one pooled HTTP client per event loop."""
+
+    def __init__(self, settings: InferenceSettings) -> None:
+        self.settings = settings
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        """The pooled client of the running event loop (connections cannot cross loops)."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = provider_client(
+                self.settings.timeout, max_connections=self.settings.max_connections
+            )
+            self._loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        client, self._client, self._loop = self._client, None, None
+        if client is not None:
+            await client.aclose()
+
+    async def complete(self, call: WireCall, secrets: Iterable[str]) -> dict[str, Any]:
+        """A non-streamed completion body, as the provider sent it."""
+        secret_list = list(secrets)
+
+        async def attempt() -> httpx.Response:
+            response = await self._send(call, secret_list, stream=False)
+            if response.status_code >= 400:
+                raise from_response(
+                    response.status_code, response.content, response.headers, secret_list
+                )
+            return response
+
+        response = await call_with_retries(self.settings, attempt)
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            raise ProviderUnavailable("The provider's answer is not JSON.") from None
+        if not isinstance(body, dict) or "choices" not in body:
+            raise from_stream_error(body, secret_list)
+        return body
+
+    async def stream(
+        self, call: WireCall, secrets: Iterable[str]
+    ) -> AsyncGenerator[StreamChunk, None]:
+        """The provider's chunks as they arrive; opening is retried, later failures raise."""
+        secret_list = list(secrets)
+        response = await call_with_retries(self.settings, lambda: self._open(call, secret_list))
+        first = True
+        try:
+            async for event, data in sse_events(response.aiter_bytes()):
+                if data == _DONE:
+                    return
+                chunk = relayed_chunk(data, first=first)
+                if event == _ERROR_EVENT or ("error" in chunk and not chunk.get("choices")):
+                    raise from_stream_error(chunk, secret_list)
+                first = False
+                yield chunk
+        except MalformedChunk as exc:
+            raise ProviderUnavailable(str(exc)) from None
+        except InferenceError:
+            raise
+        except Exception as exc:
+            raise self._transport_error(exc, "The provider broke off the stream") from None
+        finally:
+            # Also when the consumer stops early: the connection is released at once.
+            await response.aclose()
+
+    async def _open(self, call: WireCall, secrets: list[str]) -> httpx.Response:
+        response = await self._send(call, secrets, stream=True)
+        if response.status_code >= 400:
+            try:
+                content = await response.aread()
+            finally:
+                await response.aclose()
+            raise from_response(response.status_code, content, response.headers, secrets)
+        return response
+
+    async def _send(self, call: WireCall, secrets: list[str], *, stream: bool) -> httpx.Response:
+        client = self.client()
+        request = client.build_request("POST", call.url, content=call.body, headers=call.headers)
+        try:
+            return await client.send(request, stream=stream)
+        except Exception as exc:
+            raise self._transport_error(exc, "The provider could not be reached") from None
+
+    def _transport_error(self, exc: Exception, what: str) -> Exception:
+        import httpx
+
+        if isinstance(exc, httpx.TimeoutException):
+            return ProviderTimeout(
+                f"The provider did not answer within {self.settings.timeout:g} seconds."
+            )
+        if isinstance(exc, httpx.HTTPError):
+            return ProviderUnavailable(f"{what} ({type(exc).__name__}).")
+        return exc
