@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp
 
 from app.dispatch import Dispatcher
@@ -15,14 +13,14 @@ from app.operations import OperationTable
 from app.settings import Settings
 from app.state import AppState
 from handlers.registry import handlers
-from openapi import composed_spec
+from openapi import composed_document
 
 BASE_PATH = "/v1"
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or Settings.from_env()
-    spec = composed_spec()
+    spec, spec_json = composed_document()
     operations = OperationTable.from_spec(spec, BASE_PATH)
     state = AppState(settings=settings, operations=operations, api_keys=settings.api_key_values())
     gate = Gate(
@@ -31,5 +29,4 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         spec,
         validate_responses=settings.validate_responses,
     )
-    spec_json = json.dumps(spec, separators=(",", ":")).encode()
     return Edge(gate, state, Metrics(), spec_json, startup, shutdown)

@@ -10,7 +10,7 @@ from typing import Any
 
 from openapi.fixes import STREAMING_OPERATIONS, operations
 
-_PARAM = re.compile(r"\\\{([^}]+)\\\}")
+_PARAM = re.compile(r"^\{([^}]+)\}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +45,17 @@ class Routed:
 
 
 Methods = dict[str, OperationInfo]
+Template = tuple[str | None, ...]
+"""A templated path's segments: the literal text, or None where a parameter goes."""
 
 
 @dataclass
 class OperationTable:
     by_id: dict[str, OperationInfo]
     _static: dict[str, Methods] = field(default_factory=dict)
-    _templated: dict[int, list[tuple[re.Pattern[str], Methods]]] = field(default_factory=dict)
+    _templated: dict[int, list[tuple[Template, tuple[str, ...], Methods]]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def from_spec(cls, spec: dict, base_path: str = "/v1") -> OperationTable:
@@ -93,13 +97,16 @@ class OperationTable:
         if "{" not in path:
             self._static.setdefault(path, {})[info.method] = info
             return
-        pattern = "^" + _PARAM.sub(r"(?P<\1>[^/]+)", re.escape(path)) + "$"
-        routes = self._templated.setdefault(path.count("/"), [])
-        for compiled, methods in routes:
-            if compiled.pattern == pattern:
+        segments = path.split("/")
+        found = [_PARAM.match(segment) for segment in segments]
+        template = tuple(None if m else segment for m, segment in zip(found, segments, strict=True))
+        names = tuple(m.group(1) for m in found if m)
+        routes = self._templated.setdefault(len(segments), [])
+        for known, _, methods in routes:
+            if known == template:
                 methods[info.method] = info
                 return
-        routes.append((re.compile(pattern), {info.method: info}))
+        routes.append((template, names, {info.method: info}))
 
     def route(self, method: str, path: str) -> Routed:
         """The operation for a request: a path without parameters first, then the templated
@@ -111,13 +118,14 @@ class OperationTable:
             if info is not None:
                 return Routed(info, {})
             allowed.update(methods)
-        for pattern, methods in self._templated.get(path.count("/"), ()):
-            found = pattern.match(path)
-            if found is None:
+        segments = path.split("/")
+        for template, names, methods in self._templated.get(len(segments), ()):
+            values = _match(template, segments)
+            if values is None:
                 continue
             info = methods.get(method)
             if info is not None:
-                return Routed(info, found.groupdict())
+                return Routed(info, dict(zip(names, values, strict=True)))
             allowed.update(methods)
         return Routed(None, {}, frozenset(allowed))
 
@@ -125,6 +133,19 @@ class OperationTable:
         """The methods the spec defines for a concrete path, or None if no path matches."""
         allowed = self.route("", path).allowed
         return set(allowed) if allowed else None
+
+
+def _match(template: Template, segments: list[str]) -> list[str] | None:
+    """The parameter values of a path that fits the template (a value is never empty)."""
+    values = []
+    for expected, segment in zip(template, segments, strict=True):
+        if expected is None:
+            if not segment:
+                return None
+            values.append(segment)
+        elif expected != segment:
+            return None
+    return values
 
 
 def query_values(info: OperationInfo, getlist: Callable[[str], list[str]]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from inference.chunks import MalformedChunk, StreamChunk, relayed_chunk
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import httpx
 
 _DONE = b"[DONE]"
+_DRAIN_SECONDS = 1.0
 _ERROR_EVENT = b"error"
 
 
@@ -79,8 +80,10 @@ class DirectRelay:
         response = await call_with_retries(self.settings, lambda: self._open(call, secret_list))
         first = True
         try:
-            async for event, data in sse_events(response.aiter_bytes()):
+            body = _body(response)
+            async for event, data in sse_events(body):
                 if data == _DONE:
+                    await _drain(body)
                     return
                 chunk = relayed_chunk(data, first=first)
                 if event == _ERROR_EVENT or ("error" in chunk and not chunk.get("choices")):
@@ -125,3 +128,24 @@ class DirectRelay:
         if isinstance(exc, httpx.HTTPError):
             return ProviderUnavailable(f"{what} ({type(exc).__name__}).")
         return exc
+
+
+def _body(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body's bytes: straight from the transport unless they need decoding (gzip...)."""
+    stream = response.stream
+    if "content-encoding" in response.headers or not isinstance(stream, AsyncIterable):
+        return response.aiter_bytes()
+    return aiter(stream)
+
+
+async def _drain(body: AsyncIterator[bytes]) -> None:
+    """Read what follows `[DONE]` (the end of the chunked body), so the connection goes back to
+    the pool instead of being closed; a provider that keeps sending loses it."""
+    import httpx
+
+    try:
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            async for _ in body:
+                pass
+    except (TimeoutError, httpx.HTTPError):
+        return  # the answer itself is complete; only the connection is not reused

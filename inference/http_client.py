@@ -2,7 +2,9 @@
 
 Every outbound call this package makes itself (the direct OpenAI-compatible relay, a provider's own
 `/models` list) goes through a client from `provider_client()`, so a policy on the client or its
-transport (limits, proxies, connect-time checks) applies to all of them.
+transport (limits, proxies, connect-time checks) applies to all of them. The client is httpx's;
+its transport is aiohttp's (`aiohttp_transport`), whose connector is the place for checks on the
+resolved address of each connection.
 """
 
 from __future__ import annotations
@@ -17,21 +19,17 @@ CONNECT_TIMEOUT = 10.0
 """Seconds to open a connection; reads wait for the (usually much longer) provider timeout."""
 
 
-def provider_client(
-    timeout: float, *, max_connections: int = 1000, keepalive: int = 100
-) -> httpx.AsyncClient:
+def provider_client(timeout: float, *, max_connections: int = 1000) -> httpx.AsyncClient:
     """A pooled client for provider calls: credentials travel per request, cookies never."""
     import httpx
+
+    from inference.aiohttp_transport import AiohttpTransport
 
     # One client serves every tenant: a cookie a provider sets must not reach another's call.
     no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
-        limits=httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=keepalive,
-            keepalive_expiry=30.0,
-        ),
+        transport=AiohttpTransport(max_connections=max_connections, keepalive_seconds=30.0),
         cookies=no_cookies,
         follow_redirects=False,
     )

@@ -20,7 +20,15 @@ from inference.direct import DirectRelay
 from inference.error_mapping import map_exception
 from inference.errors import BadProviderRequest, InferenceError
 from inference.loader import is_loaded, load_litellm, warm_in_background
-from inference.models import merge_models, model_object, provider_models, registry_models
+from inference.models import (
+    ModelCatalog,
+    ProviderLists,
+    caller_provider,
+    merge_models,
+    model_object,
+    registry_models,
+    server_providers,
+)
 from inference.normalize import chunk_dict, completion_dict, embedding_vectors, usage_dict
 from inference.openai_wire import WireCall, prepare
 from inference.options import ProviderOptions
@@ -37,7 +45,8 @@ class LiteLLMEngine:
     def __init__(self, settings: InferenceSettings | None = None) -> None:
         self.settings = settings or InferenceSettings()
         self._providers: frozenset[str] | None = None
-        self._registry: list[dict[str, Any]] | None = None
+        self._catalog: ModelCatalog | None = None
+        self._provider_lists = ProviderLists()
         self._direct = DirectRelay(self.settings)
 
     def warm(self) -> None:
@@ -145,13 +154,16 @@ class LiteLLMEngine:
         return EmbeddingResult(model=name, vectors=vectors, dimensions=dims, usage=usage)
 
     async def list_models(self, options: ProviderOptions) -> list[dict[str, Any]]:
-        """Configured models, the provider's own (base URL), then LiteLLM's cached registry."""
-        litellm = await self._litellm()
-        if self._registry is None:
-            self._registry = registry_models(litellm)
+        """Configured models, the provider's own (base URL), then LiteLLM's registry for the
+        providers the caller or the server has credentials for."""
+        if self._catalog is None:
+            litellm = await self._litellm()
+            self._catalog = ModelCatalog(registry_models(litellm), server_providers(litellm))
         configured = [model_object(m, "system") for m in self.settings.models]
-        provided = await provider_models(options, self.settings.provider_models_timeout)
-        return merge_models(configured, provided, self._registry)
+        provided = await self._provider_lists.get(
+            options, self._direct.client(), self.settings.provider_models_timeout
+        )
+        return merge_models(configured, provided, self._catalog.registry(caller_provider(options)))
 
     async def _litellm(self) -> ModuleType:
         if is_loaded():
