@@ -86,7 +86,7 @@ class DirectRelay:
                     await _drain(body)
                     return
                 chunk = relayed_chunk(data, first=first)
-                if event == _ERROR_EVENT or ("error" in chunk and not chunk.get("choices")):
+                if event == _ERROR_EVENT or _is_error(chunk):
                     raise from_stream_error(chunk, secret_list)
                 first = False
                 yield chunk
@@ -102,12 +102,19 @@ class DirectRelay:
 
     async def _open(self, call: WireCall, secrets: list[str]) -> httpx.Response:
         response = await self._send(call, secrets, stream=True)
-        if response.status_code >= 400:
+        failed = response.status_code >= 400
+        if failed or "json" in response.headers.get("content-type", ""):
+            # An error, or a JSON answer where a stream was asked for (some servers report
+            # failures so): nothing to relay.
             try:
                 content = await response.aread()
+            except Exception as exc:
+                raise self._transport_error(exc, "The provider broke off its answer") from None
             finally:
                 await response.aclose()
-            raise from_response(response.status_code, content, response.headers, secrets)
+            if failed:
+                raise from_response(response.status_code, content, response.headers, secrets)
+            raise from_stream_error(_json_or_none(content), secrets)
         return response
 
     async def _send(self, call: WireCall, secrets: list[str], *, stream: bool) -> httpx.Response:
@@ -128,6 +135,18 @@ class DirectRelay:
         if isinstance(exc, httpx.HTTPError):
             return ProviderUnavailable(f"{what} ({type(exc).__name__}).")
         return exc
+
+
+def _is_error(chunk: dict[str, Any]) -> bool:
+    """An error in place of a chunk: `{"error": ...}` (OpenAI) or `"object": "error"` (vLLM)."""
+    return ("error" in chunk and not chunk.get("choices")) or chunk.get("object") == "error"
+
+
+def _json_or_none(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
 
 
 def _body(response: httpx.Response) -> AsyncIterator[bytes]:

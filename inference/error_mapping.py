@@ -135,7 +135,9 @@ def from_response(
 def from_stream_error(payload: Any, secrets: Iterable[str]) -> InferenceError:
     """The error a provider sent as an event of an already open stream."""
     error = payload.get("error") if isinstance(payload, dict) else None
-    error = error if isinstance(error, dict) else {}
+    if not isinstance(error, dict):
+        # vLLM and others put the fields at the top: {"object": "error", "message": ...}
+        error = payload if isinstance(payload, dict) and payload.get("object") == "error" else {}
     message = _clean(str(error.get("message") or "The provider failed mid-stream."), list(secrets))
     code = error.get("code") if isinstance(error.get("code"), str) else None
     if code == "context_length_exceeded":

@@ -73,3 +73,18 @@ def test_the_relay_setting_is_checked() -> None:
     assert InferenceSettings.from_env({"ASSISTANTS_LLM_RELAY": "LiteLLM"}).relay == "litellm"
     with pytest.raises(ValueError, match="ASSISTANTS_LLM_RELAY"):
         InferenceSettings.from_env({"ASSISTANTS_LLM_RELAY": "fast"})
+
+
+@pytest.mark.parametrize("model", ["fake-model", "hosted_vllm/fake-model", "openai/fake-model"])
+async def test_openai_compatible_routes_are_relayed_directly(
+    direct: LiteLLMEngine, upstream: Upstream, marker: str, model: str
+) -> None:
+    options = options_from_headers({"base-url": upstream.base_url, "api-key": "sk-vllm"})
+    request = ChatRequest(model=model, messages=user(f"{marker} d"))
+    chunks = [c async for c in direct.chat_stream(request, options)]
+
+    assert all(isinstance(c, StreamChunk) for c in chunks)
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert text == f"Echo: {marker} d"
+    (sent,) = upstream.requests.containing(marker)
+    assert sent.model == "fake-model" and sent.api_key == "sk-vllm"
