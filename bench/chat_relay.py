@@ -13,6 +13,8 @@ client is httpx with raw SSE reading, the same code for every target, so its ove
    non-empty ``delta.content``), added arrival time of every content chunk, added inter-chunk gap;
    per relay: CPU per streamed request and per relayed chunk (its process's CPU time over the run,
    divided by the streams and by the chunks of each). ``--proxy-stream`` adds LiteLLM's proxy.
+   A byte relay (aiohttp forwarding the upstream's bytes under uvicorn, parsing nothing) shows
+   the floor of any relay on this stack.
 2. Non-streaming throughput: ``--concurrency`` clients for ``--seconds`` each against the
    upstream directly (the ceiling), the server and LiteLLM's proxy, ``--rounds`` times
    alternating; requests/s, p50/p99 latency, errors with their status and body.
@@ -51,6 +53,7 @@ SERVER = "server"
 BEFORE = "server, litellm relay"
 THIN = "thin litellm relay"
 PROXY = "litellm proxy"
+FLOOR = "byte relay (floor)"
 VOCABULARY = (
     "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november "
     "oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu one two three "
@@ -149,12 +152,14 @@ def start_server(workdir: Path, name: str = "server", **env: str) -> tuple[Proce
     return process, url
 
 
-def start_thin_relay(workdir: Path, base: str) -> tuple[Process, str]:
-    """bench/thin_relay.py: litellm.acompletion behind a bare Starlette route."""
+def start_thin_relay(workdir: Path, base: str, mode: str = "litellm") -> tuple[Process, str]:
+    """bench/thin_relay.py: litellm.acompletion behind a bare Starlette route, or (`bytes`) a
+    byte-forwarding relay with nothing on top."""
     port = free_port()
+    args = ["--port", str(port), "--upstream", base, "--mode", mode]
     process = Process(
-        "thin-relay",
-        [sys.executable, "-m", "bench.thin_relay", "--port", str(port), "--upstream", base],
+        f"thin-relay-{mode}",
+        [sys.executable, "-m", "bench.thin_relay", *args],
         {**os.environ, "PYTHONPATH": str(ROOT), "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
         workdir,
         ROOT,
@@ -421,7 +426,7 @@ def print_streaming(added: dict[str, dict[str, list[float]]], names: list[str]) 
             f"{after['cpu'][0] / before['cpu'][0]:.2f}x, added TTFT p50 "
             f"{pct(after['ttft'], 50) / pct(before['ttft'], 50):.2f}x"
         )
-    for other in (THIN, PROXY):
+    for other in (THIN, PROXY, FLOOR):
         if SERVER in names and other in names:
             print(
                 f"{SERVER} vs {other}: CPU per chunk "
@@ -497,6 +502,8 @@ def main() -> None:
             started.append(before)
             thin, thin_url = start_thin_relay(workdir, base)
             started.append(thin)
+            floor, floor_url = start_thin_relay(workdir, base, "bytes")
+            started.append(floor)
             proxy = None
             if use_proxy:
                 proxy = litellm_proxy.LiteLLMProxy(
@@ -528,6 +535,7 @@ def main() -> None:
                 {"authorization": f"Bearer {BEARER}"},
                 thin.popen.pid,
             )
+            floor_target = Target(FLOOR, floor_url + "/v1/chat/completions", {}, floor.popen.pid)
             theirs = (
                 Target(
                     PROXY,
@@ -539,7 +547,7 @@ def main() -> None:
                 else None
             )
 
-            legs = [direct, ours, baseline, thin_target] + (
+            legs = [direct, ours, baseline, thin_target, floor_target] + (
                 [theirs] if theirs and args.proxy_stream else []
             )
             print(

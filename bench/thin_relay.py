@@ -1,10 +1,13 @@
-"""A thin LiteLLM relay, for chat_relay.py's side-by-side: the least a LiteLLM-based server does.
+"""Thin relays for chat_relay.py's side-by-side: the least a relay server does.
 
-``POST /v1/chat/completions`` calls ``litellm.acompletion`` with the request's body at the
-upstream (``--upstream``, an OpenAI-compatible base URL) and answers its result, or relays its
-chunks as SSE (``chunk.model_dump_json()``). No validation, storage or auth.
+``--mode litellm``: ``POST /v1/chat/completions`` calls ``litellm.acompletion`` with the request's
+body at the upstream (``--upstream``, an OpenAI-compatible base URL) and answers its result, or
+relays its chunks as SSE (``chunk.model_dump_json()``): the least a LiteLLM-based server does.
+``--mode bytes``: forwards the request's body to the upstream with aiohttp and its answer's bytes
+back as they arrive, parsing nothing: the floor of any relay on this stack (uvicorn, asyncio).
+No validation, storage or auth in either.
 
-    python -m bench.thin_relay --port N --upstream http://127.0.0.1:M/v1
+    python -m bench.thin_relay --port N --upstream http://127.0.0.1:M/v1 [--mode bytes]
 """
 
 from __future__ import annotations
@@ -59,15 +62,51 @@ def create_app(upstream: str) -> Any:
     )
 
 
+def create_byte_relay(upstream: str) -> Any:
+    """A bare ASGI app: bytes in, bytes out (one aiohttp session, made on the first request)."""
+    import aiohttp
+
+    sessions: list[aiohttp.ClientSession] = []
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["path"] == "/v1/health":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"{}"})
+            return
+        if not sessions:
+            sessions.append(aiohttp.ClientSession())
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        headers = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
+        url = upstream + "/chat/completions"
+        async with sessions[0].post(url, data=body, headers=headers) as answer:
+            kind = answer.headers.get("content-type", "application/json").encode()
+            start = {"type": "http.response.start", "status": answer.status}
+            await send({**start, "headers": [(b"content-type", kind)]})
+            async for piece in answer.content.iter_any():
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
 def main() -> None:
     import uvicorn
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", required=True)
+    parser.add_argument("--mode", choices=["litellm", "bytes"], default="litellm")
     args = parser.parse_args()
+    build = create_app if args.mode == "litellm" else create_byte_relay
     uvicorn.run(
-        create_app(args.upstream),
+        build(args.upstream),
         host="127.0.0.1",
         port=args.port,
         log_level="warning",

@@ -9,8 +9,8 @@ resolved address of each connection.
 
 from __future__ import annotations
 
-from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import TYPE_CHECKING
+from http.cookiejar import CookieJar
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import httpx
@@ -19,17 +19,26 @@ CONNECT_TIMEOUT = 10.0
 """Seconds to open a connection; reads wait for the (usually much longer) provider timeout."""
 
 
+class _NoCookies(CookieJar):
+    """One client serves every tenant: a cookie a provider sets must never reach another's call
+    (nor be parsed at all: this jar neither keeps nor sends any)."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def add_cookie_header(self, request: Any) -> None:
+        return None
+
+
 def provider_client(timeout: float, *, max_connections: int = 1000) -> httpx.AsyncClient:
     """A pooled client for provider calls: credentials travel per request, cookies never."""
     import httpx
 
     from inference.aiohttp_transport import AiohttpTransport
 
-    # One client serves every tenant: a cookie a provider sets must not reach another's call.
-    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
         transport=AiohttpTransport(max_connections=max_connections, keepalive_seconds=30.0),
-        cookies=no_cookies,
+        cookies=_NoCookies(),
         follow_redirects=False,
     )

@@ -79,6 +79,23 @@ class _Plan:
             "kwargs",
         }
         self.providers = frozenset(str(getattr(p, "value", p)) for p in litellm.LlmProviders)
+        self._bridged: dict[tuple[str, str, str], tuple[bool, str]] = {}
+
+    def bridged(self, model: str, provider: str, api_base: str, tools: Any) -> tuple[bool, str]:
+        """Whether LiteLLM sends this model to the Responses API, and the model name it uses.
+
+        Without tools the answer depends only on the model and endpoint: it is kept.
+        """
+        key = (model, provider, api_base)
+        if not tools and key in self._bridged:
+            return self._bridged[key]
+        info, name = self.bridge_check(
+            model=model, custom_llm_provider=provider, tools=tools, api_base=api_base
+        )
+        answer = (info.get("mode") == "responses", name)
+        if not tools:
+            self._bridged[key] = answer
+        return answer
 
     def relays_openai_stream(self, config: Any, model: str, provider: str, stream: bool) -> bool:
         kind = type(config)
@@ -130,12 +147,9 @@ def prepare(litellm: ModuleType, kwargs: Mapping[str, Any], *, stream: bool) -> 
             )
     if not api_base:
         return None
-    tools = kwargs.get("tools")
-    mode, model = plan.bridge_check(
-        model=model, custom_llm_provider=provider, tools=tools, api_base=api_base
-    )
-    if mode.get("mode") == "responses":
-        return None  # LiteLLM bridges this model to the Responses API
+    bridged, model = plan.bridged(model, provider, api_base, kwargs.get("tools"))
+    if bridged:
+        return None  # LiteLLM sends this model to the Responses API
 
     drop = bool(kwargs.get("drop_params"))
     messages = plan.fix_messages(messages=[dict(m) for m in kwargs["messages"]])
