@@ -7,7 +7,7 @@ The fake provider itself is the suite-wide, session-scoped `upstream` fixture (t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 import pytest
@@ -34,11 +34,12 @@ def inference_upstream(upstream: Upstream) -> Upstream:
 
 
 @pytest.fixture(scope="session", params=RELAYS)
-def engine(request: pytest.FixtureRequest) -> LiteLLMEngine:
+async def engine(request: pytest.FixtureRequest) -> AsyncIterator[LiteLLMEngine]:
     """Each test runs on both relays: the direct one and LiteLLM's own (`acompletion`)."""
     engine = LiteLLMEngine(replace(FAST, relay=request.param))
     engine.warm()
-    return engine
+    yield engine
+    await engine.aclose()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ async def test_configured_then_provider_then_registry_models(
 ) -> None:
     engine = LiteLLMEngine(InferenceSettings(models=("my-model", "gpt-4o-mini")))
     models = await engine.list_models(options_for("sk-list-key"))
+    await engine.aclose()
 
     ids = [m["id"] for m in models]
     assert ids[:2] == ["my-model", "gpt-4o-mini"]
@@ -77,6 +78,7 @@ async def test_a_providers_own_list_is_reused_for_a_minute(
     options = options_for("sk-reused-list")
     first = await engine.list_models(options)
     second = await engine.list_models(options)
+    await engine.aclose()
 
     assert first == second
     listed = [r for r in upstream.requests if r.api_key == "sk-reused-list"]

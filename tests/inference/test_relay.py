@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -13,10 +14,11 @@ from tests.upstream import Upstream
 
 
 @pytest.fixture(scope="module")
-def direct() -> LiteLLMEngine:
+async def direct() -> AsyncIterator[LiteLLMEngine]:
     engine = LiteLLMEngine(FAST)
     engine.warm()
-    return engine
+    yield engine
+    await engine.aclose()
 
 
 def user(text: str) -> list[dict[str, str]]:
