@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import Headers
+from starlette.datastructures import URL, Headers
+from starlette.responses import RedirectResponse
 from starlette.types import Receive, Scope, Send
 
 from app.auth import bearer_info
@@ -64,7 +65,13 @@ class Gate:
         routed = self.table.route(scope["method"], scope["path"])
         info = routed.info
         if info is None:
-            error = unrouted_error(scope["method"], scope["path"], routed.allowed)
+            path = scope["path"]
+            if path.endswith("/") and len(path) > 1 and self.table.knows(path[:-1]):
+                # As Starlette's router did: a trailing slash redirects to the path without it.
+                url = URL(scope=scope).replace(path=path.rstrip("/"))
+                await RedirectResponse(str(url), 307)(scope, receive, send)
+                return
+            error = unrouted_error(scope["method"], path, routed.allowed)
             await error_response(error)(scope, receive, send)
             return
         scope["extensions"][OPERATION_KEY] = info.operation_id

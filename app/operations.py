@@ -114,7 +114,7 @@ class OperationTable:
         allowed: set[str] = set()
         methods = self._static.get(path)
         if methods is not None:
-            info = methods.get(method)
+            info = _for(methods, method)
             if info is not None:
                 return Routed(info, {})
             allowed.update(methods)
@@ -123,16 +123,29 @@ class OperationTable:
             values = _match(template, segments)
             if values is None:
                 continue
-            info = methods.get(method)
+            info = _for(methods, method)
             if info is not None:
                 return Routed(info, dict(zip(names, values, strict=True)))
             allowed.update(methods)
         return Routed(None, {}, frozenset(allowed))
 
+    def knows(self, path: str) -> bool:
+        """Whether some operation of the spec has this path (with any method)."""
+        routed = self.route("GET", path)
+        return routed.info is not None or bool(routed.allowed)
+
     def allowed_methods(self, path: str) -> set[str] | None:
         """The methods the spec defines for a concrete path, or None if no path matches."""
         allowed = self.route("", path).allowed
         return set(allowed) if allowed else None
+
+
+def _for(methods: Methods, method: str) -> OperationInfo | None:
+    """The operation for a method; HEAD is answered as GET (without the body)."""
+    info = methods.get(method)
+    if info is None and method == "HEAD":
+        return methods.get("GET")
+    return info
 
 
 def _match(template: Template, segments: list[str]) -> list[str] | None:

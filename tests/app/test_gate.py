@@ -102,3 +102,24 @@ async def test_anything_but_a_bearer_credential_is_401(
 
 async def _no_hook(state: AppState) -> None:
     return None
+
+
+def test_head_is_answered_as_get(table: OperationTable) -> None:
+    routed = table.route("HEAD", "/v1/assistants")
+    assert routed.info is not None and routed.info.operation_id == "listAssistants"
+
+
+async def test_a_trailing_slash_redirects_to_the_path_without_it(
+    spec: dict[str, Any], table: OperationTable
+) -> None:
+    state = AppState(settings=Settings(), operations=table, api_keys=frozenset())
+    gate = Gate(Dispatcher({}), table, spec, validate_responses=True)
+    app = Edge(gate, state, Metrics(), b"{}", _no_hook, _no_hook)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/v1/assistants/?limit=2")
+        unknown = await client.get("/v1/nothing/")
+
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://test/v1/assistants?limit=2"
+    assert unknown.status_code == 404
