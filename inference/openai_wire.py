@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -25,6 +26,7 @@ _CALL_KEYS = frozenset(
 )
 # Set by LiteLLM for calls it must handle itself (JSON mode emulation, functions in the prompt).
 _LITELLM_ONLY = ("json_mode", "functions_unsupported_model", "fake_stream")
+_MAPPED_CALLS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,33 @@ class _Plan:
         }
         self.providers = frozenset(str(getattr(p, "value", p)) for p in litellm.LlmProviders)
         self._bridged: dict[tuple[str, str, str], tuple[bool, str]] = {}
+        self._mapped: OrderedDict[str, str] = OrderedDict()
+
+    def mapped_params(self, **arguments: Any) -> dict[str, Any]:
+        """`get_optional_params(**arguments)`, kept per distinct arguments.
+
+        Its answer depends on the model, the provider and the parameters only (it leaves the
+        messages out of the mapping), and it costs ~0.2 ms per call: the answer is kept as JSON
+        text and decoded afresh for each call (the request transformation edits it).
+        """
+        messages = arguments.pop("messages")
+        try:
+            key = json.dumps(arguments, sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return dict(self.optional_params(messages=messages, **arguments))
+        kept = self._mapped.get(key)
+        if kept is not None:
+            self._mapped.move_to_end(key)
+            cached: dict[str, Any] = json.loads(kept)
+            return cached
+        mapped = dict(self.optional_params(messages=messages, **arguments))
+        try:
+            self._mapped[key] = json.dumps(mapped)
+        except (TypeError, ValueError):
+            return mapped
+        if len(self._mapped) > _MAPPED_CALLS:
+            self._mapped.popitem(last=False)
+        return mapped
 
     def bridged(self, model: str, provider: str, api_base: str, tools: Any) -> tuple[bool, str]:
         """Whether LiteLLM sends this model to the Responses API, and the model name it uses.
@@ -170,7 +199,7 @@ def prepare(litellm: ModuleType, kwargs: Mapping[str, Any], *, stream: bool) -> 
             model_info={},
         )
     )
-    optional = plan.optional_params(
+    optional = plan.mapped_params(
         model=model,
         custom_llm_provider=provider,
         stream=stream,
