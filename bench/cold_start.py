@@ -86,14 +86,15 @@ def wait_for(
     url: str, started: float, process: subprocess.Popen[bytes], limit: float = 120
 ) -> float:
     """Seconds from `started` to the first 200 of `url`."""
-    while time.perf_counter() - started < limit:
-        if process.poll() is not None:
-            raise RuntimeError(f"the process exited ({process.returncode}) before answering")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return time.perf_counter() - started
-        except httpx.HTTPError:
-            time.sleep(0.01)
+    with httpx.Client(timeout=2) as client:
+        while time.perf_counter() - started < limit:
+            if process.poll() is not None:
+                raise RuntimeError(f"the process exited ({process.returncode}) before answering")
+            try:
+                if client.get(url).status_code == 200:
+                    return time.perf_counter() - started
+            except httpx.HTTPError:
+                time.sleep(0.01)
     raise RuntimeError(f"no answer from {url} within {limit} s")
 
 
@@ -106,17 +107,17 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(10)
 
 
-def timed_post(url: str, body: dict, headers: dict[str, str]) -> float:
+def timed_post(client: httpx.Client, url: str, body: dict, headers: dict[str, str]) -> float:
     started = time.perf_counter()
-    response = httpx.post(url, json=body, headers=headers, timeout=120)
+    response = client.post(url, json=body, headers=headers, timeout=120)
     if response.status_code != 200:
         raise RuntimeError(f"{url}: {response.status_code} {response.text[:300]}")
     return time.perf_counter() - started
 
 
-def timed_get(url: str, headers: dict[str, str]) -> tuple[float, int]:
+def timed_get(client: httpx.Client, url: str, headers: dict[str, str]) -> tuple[float, int]:
     started = time.perf_counter()
-    response = httpx.get(url, headers=headers, timeout=120)
+    response = client.get(url, headers=headers, timeout=120)
     if response.status_code != 200:
         raise RuntimeError(f"{url}: {response.status_code} {response.text[:300]}")
     return time.perf_counter() - started, len(response.json()["data"])
@@ -137,14 +138,18 @@ def server_run(env: dict[str, str], upstream: str) -> dict[str, float]:
             },
             cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
+        # Made before the start: a client's own set-up (TLS context) must not count.
+        client = httpx.Client()
         try:
             health = wait_for(url + "/v1/health", started, process)
-            first_chat = timed_post(url + "/v1/chat/completions", chat, headers)
-            first_models, listed = timed_get(url + "/v1/models", {"authorization": "Bearer sk"})
+            first_chat = timed_post(client, url + "/v1/chat/completions", chat, headers)
+            models_url = url + "/v1/models"
+            first_models, listed = timed_get(client, models_url, {"authorization": "Bearer sk"})
             warm_chat = statistics.median(
-                timed_post(url + "/v1/chat/completions", chat, headers) for _ in range(5)
+                timed_post(client, url + "/v1/chat/completions", chat, headers) for _ in range(5)
             )
         finally:
+            client.close()
             stop(process)
     return {
         "health": health,
