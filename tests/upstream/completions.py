@@ -40,7 +40,9 @@ def completion_body(reply: Reply, model: str, n: int) -> dict[str, Any]:
 
 def chunk_deltas(reply: Reply) -> list[tuple[dict[str, Any], str | None]]:
     """(delta, finish_reason) of each chunk: role, one per word or tool-call piece, the end."""
-    deltas: list[tuple[dict[str, Any], str | None]] = [({"role": "assistant", "content": ""}, None)]
+    deltas: list[tuple[dict[str, Any], str | None]] = [
+        ({"role": "assistant", "content": "", "refusal": None}, None)
+    ]
     for piece in reply.reasoning.split(" ") if reply.reasoning else []:
         deltas.append(({"reasoning_content": piece + " "}, None))
     if reply.tool_calls:
