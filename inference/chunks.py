@@ -49,6 +49,10 @@ def relayed_chunk(payload: bytes, *, first: bool) -> StreamChunk:
         if first and "role" not in delta:
             delta["role"] = "assistant"
             raw = None
+        if "reasoning" in delta and "reasoning_content" not in delta:
+            # Groq, Cerebras and newer vLLM name it so; LiteLLM's path reads it as this.
+            delta["reasoning_content"] = delta.pop("reasoning")
+            raw = None
         if first and "refusal" not in delta:
             delta["refusal"] = None  # the delta that opens the message has it, as OpenAI's does
             raw = None

@@ -7,8 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from assistants.turns.engine import run_turn
+from assistants.turns.events import ReasoningDelta, TextDelta, ToolCallDelta, TurnEvent
 from inference import ChatRequest, InferenceSettings, LiteLLMEngine, options_from_headers
 from inference.chunks import StreamChunk
+from inference.errors import ContextLengthExceeded
 from tests.inference.conftest import FAST, OptionsFactory
 from tests.upstream import Upstream
 
@@ -90,3 +93,77 @@ async def test_openai_compatible_routes_are_relayed_directly(
     assert text == f"Echo: {marker} d"
     (sent,) = upstream.requests.containing(marker)
     assert sent.model == "fake-model" and sent.api_key == "sk-vllm"
+
+
+class _Recorder:
+    """A turn sink that keeps every event."""
+
+    def __init__(self) -> None:
+        self.events: list[TurnEvent] = []
+
+    async def emit(self, event: TurnEvent) -> None:
+        self.events.append(event)
+
+
+WEATHER_TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": name,
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+    for name in ("get_weather", "get_time")
+]
+
+
+@pytest.mark.parametrize("model", ["fake-model", "fake-model-reasoning-field"])
+async def test_the_turn_engine_reads_reasoning_and_usage_from_relayed_chunks(
+    direct: LiteLLMEngine, options_for: OptionsFactory, marker: str, model: str
+) -> None:
+    """`reasoning_content` (DeepSeek, vLLM) or `reasoning` (Groq, Cerebras): LiteLLM's path
+    reads both as reasoning, so the relayed chunks must too."""
+    sink = _Recorder()
+    request = ChatRequest(
+        model=model,
+        messages=user(f"{marker} why"),
+        reasoning_effort="low",
+        stream_options={"include_usage": True},
+        extra={"prompt_cache_key": "tenant-cache"},
+    )
+    result = await run_turn(direct, options_for(), request, sink)
+
+    thought = f"Thinking (low) about {marker} why"
+    assert result.reasoning.strip() == thought
+    assert "".join(e.text for e in sink.events if isinstance(e, ReasoningDelta)) == result.reasoning
+    assert result.text == f"Echo: {marker} why"
+    assert "".join(e.text for e in sink.events if isinstance(e, TextDelta)) == result.text
+    assert result.finish_reason == "stop"
+    assert result.usage.prompt > 0 and result.usage.cached == result.usage.prompt
+    assert result.usage.reasoning == len(thought.split())
+
+
+async def test_the_turn_engine_gets_parallel_tool_calls_with_distinct_ids(
+    direct: LiteLLMEngine, options_for: OptionsFactory, marker: str
+) -> None:
+    sink = _Recorder()
+    request = ChatRequest(
+        model="fake-model",
+        messages=user(f"{marker} call get_weather and get_time city=Oslo"),
+        tools=WEATHER_TOOLS,
+    )
+    result = await run_turn(direct, options_for(), request, sink)
+
+    assert [call.name for call in result.tool_calls] == ["get_weather", "get_time"]
+    assert len({call.call_id for call in result.tool_calls}) == 2
+    assert all(json.loads(call.arguments) == {"city": "Oslo"} for call in result.tool_calls)
+    assert {e.index for e in sink.events if isinstance(e, ToolCallDelta)} == {0, 1}
+    assert result.finish_reason == "tool_calls"
+
+
+async def test_a_prompt_over_the_context_window_is_context_length_exceeded(
+    direct: LiteLLMEngine, options_for: OptionsFactory, marker: str
+) -> None:
+    request = ChatRequest(model="fake-model-context-8", messages=user(f"{marker} " + "word " * 40))
+    with pytest.raises(ContextLengthExceeded):
+        await run_turn(direct, options_for(), request, _Recorder())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -69,6 +70,10 @@ def create_app(log: RequestLog) -> Starlette:
             return failure
         reply = build_reply(body)
         model = str(body["model"])
+        if body.get("prompt_cache_key"):
+            reply = replace(reply, cached=True)
+        if "reasoning-field" in model:  # streams its thinking as `reasoning`, as some do
+            reply = replace(reply, reasoning_field="reasoning")
         window = context_window(model)
         if window is not None and reply.prompt_tokens > window:
             refused = fault_response("context", parse_faults(model, recorded.headers), model, None)
