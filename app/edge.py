@@ -12,13 +12,12 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import STATE_KEY
+from app.gate import OPERATION_KEY
 from app.logs import ACCESS_LOGGER
 from app.metrics import CONTENT_TYPE, Metrics
 from app.state import AppState
 
 access_log = logging.getLogger(ACCESS_LOGGER)
-OPERATION_KEY = "assistants.operation_id"
-ROUTING_KEY = "connexion_routing"
 
 Hook = Callable[[AppState], Awaitable[None]]
 
@@ -58,12 +57,7 @@ class Edge:
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[STATE_KEY] = self.state
-        # Connexion's router works on a shallow copy of the scope; a shared extensions dict is how
-        # the routed operationId comes back out to this layer.
-        scope.setdefault("extensions", {})
-        # With "app" in the scope, Starlette's router raises a 405 for the error handlers to
-        # answer in OpenAI's envelope, instead of writing plain text itself.
-        scope["app"] = self
+        extensions = scope.setdefault("extensions", {})
         request_id = f"req_{self._random.getrandbits(128):032x}"
         started = time.perf_counter()
         status = 500
@@ -91,8 +85,7 @@ class Edge:
             await self.app(scope, counting_receive, tagged_send)
         finally:
             elapsed = time.perf_counter() - started
-            extensions = scope.get("extensions", {})
-            operation = extensions.get(ROUTING_KEY, {}).get("operation_id") or "unrouted"
+            operation = extensions.get(OPERATION_KEY) or "unrouted"
             self.metrics.observe(operation, scope["method"], status, elapsed, received, sent)
             access_log.info(
                 "%s %s %s %.1fms",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
@@ -120,21 +120,30 @@ def _refuse_lone_surrogates(value: Any) -> None:
             ) from None
 
 
-def integers_as_int(value: Any, schema: Any) -> Any:
+Resolve = Callable[[Any], Any]
+"""What a schema's ``$ref`` points at (the schema itself when it has none)."""
+
+
+def _unresolved(schema: Any) -> Any:
+    return schema
+
+
+def integers_as_int(value: Any, schema: Any, resolve: Resolve = _unresolved) -> Any:
     """``value`` with each integral float that ``schema`` types as an integer made an ``int``.
 
-    Branches (``anyOf``/``oneOf``/``allOf``) are all followed; a float becomes an int only where
-    some branch says ``integer`` and none says ``number``.
+    Branches (``anyOf``/``oneOf``/``allOf``) and ``$ref``s (through ``resolve``) are all
+    followed; a float becomes an int only where some branch says ``integer`` and none says
+    ``number``.
     """
-    return _convert(value, _branches(schema))
+    return _convert(value, _branches(schema, resolve), resolve)
 
 
-def _branches(schema: Any) -> list[dict]:
+def _branches(schema: Any, resolve: Resolve) -> list[dict]:
     found: list[dict] = []
     seen: set[int] = set()
     stack = [schema]
     while stack:
-        node = stack.pop()
+        node = resolve(stack.pop())
         if not isinstance(node, dict) or id(node) in seen:
             continue
         seen.add(id(node))
@@ -149,7 +158,7 @@ def _types(schema: dict) -> set[str]:
     return set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
 
 
-def _convert(value: Any, schemas: list[dict]) -> Any:
+def _convert(value: Any, schemas: list[dict], resolve: Resolve) -> Any:
     if isinstance(value, float):
         types = set().union(*map(_types, schemas)) if schemas else set()
         if "integer" in types and "number" not in types and value.is_integer():
@@ -157,21 +166,22 @@ def _convert(value: Any, schemas: list[dict]) -> Any:
         return value
     if isinstance(value, dict):
         return {
-            key: _convert(item, _branches_of_property(schemas, key)) for key, item in value.items()
+            key: _convert(item, _branches_of_property(schemas, key, resolve), resolve)
+            for key, item in value.items()
         }
     if isinstance(value, list):
         items = [s["items"] for s in schemas if isinstance(s.get("items"), dict)]
-        below = [b for schema in items for b in _branches(schema)]
-        return [_convert(item, below) for item in value]
+        below = [b for schema in items for b in _branches(schema, resolve)]
+        return [_convert(item, below, resolve) for item in value]
     return value
 
 
-def _branches_of_property(schemas: list[dict], key: str) -> list[dict]:
+def _branches_of_property(schemas: list[dict], key: str, resolve: Resolve) -> list[dict]:
     found: list[dict] = []
     for schema in schemas:
         below = (schema.get("properties") or {}).get(key)
         if below is None and isinstance(schema.get("additionalProperties"), dict):
             below = schema["additionalProperties"]
         if below is not None:
-            found += _branches(below)
+            found += _branches(below, resolve)
     return found

@@ -6,10 +6,18 @@ import asyncio
 import logging
 import os
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from app.state import AppState
 
+if TYPE_CHECKING:
+    from inference.litellm_engine import LiteLLMEngine
+
 logger = logging.getLogger("assistants.lifespan")
+
+WARM_DELAY = 0.25
+"""Seconds after start-up before LiteLLM starts loading: uvicorn listens as soon as start-up
+returns, so the import (seconds of CPU, in a thread) stays out of the way of start-up itself."""
 
 
 async def startup(state: AppState) -> None:
@@ -30,8 +38,7 @@ async def startup(state: AppState) -> None:
         )
     )
     state.inference = engine
-    # `import litellm` takes seconds: it loads in a thread so the first answers are not held up.
-    engine.warm_in_background()
+    state.spawn(_warm_when_listening(engine), name="litellm-warm")
     from app.services import start_services
 
     await start_services(state)
@@ -49,3 +56,9 @@ async def shutdown(state: AppState) -> None:
         await state.inference.aclose()
     if state.store_provider is not None:
         await state.store_provider.close()
+
+
+async def _warm_when_listening(engine: LiteLLMEngine) -> None:
+    """Load LiteLLM in the background once the server listens, before the first model call."""
+    await asyncio.sleep(WARM_DELAY)
+    engine.warm_in_background()  # a daemon thread: a stopping server does not wait for it

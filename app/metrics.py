@@ -7,6 +7,7 @@ worker write its samples to files that ``/metrics`` aggregates, whichever worker
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -46,15 +47,28 @@ class Metrics:
             buckets=SIZE_BUCKETS,
             registry=self.registry,
         )
+        self._series: dict[tuple[str, str, int], tuple[Any, Any, Any, Any]] = {}
 
     def observe(
         self, operation: str, method: str, status: int, seconds: float, received: int, sent: int
     ) -> None:
-        labels = (operation, method, str(status))
-        self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(seconds)
-        self.request_size.labels(*labels).observe(received)
-        self.response_size.labels(*labels).observe(sent)
+        key = (operation, method, status)
+        series = self._series.get(key)
+        if series is None:
+            # The labelled children, looked up once per label set (bounded: operations x
+            # methods x statuses) instead of on every request.
+            labels = (operation, method, str(status))
+            series = self._series[key] = (
+                self.requests.labels(*labels),
+                self.latency.labels(*labels),
+                self.request_size.labels(*labels),
+                self.response_size.labels(*labels),
+            )
+        requests, latency, request_size, response_size = series
+        requests.inc()
+        latency.observe(seconds)
+        request_size.observe(received)
+        response_size.observe(sent)
 
     def exposition(self) -> bytes:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

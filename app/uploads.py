@@ -1,9 +1,10 @@
 """Multipart request bodies (file uploads), parsed once and streamed to temporary files.
 
-Connexion's own form validator keeps every received message in memory to replay it; for uploads of
-hundreds of megabytes that is the whole file. This one spools file parts to temporary files as
-they arrive (starlette's parser keeps at most 1 MiB of a part in memory), stops at the configured
-size limit with 413, validates the other fields against the spec, and passes the parsed form on.
+A form validator that keeps every received message in memory to replay it (Connexion's does)
+holds the whole file of an upload of hundreds of megabytes. This one spools file parts to temporary
+files as they arrive (starlette's parser keeps at most 1 MiB of a part in memory), stops at the
+configured size limit with 413, validates the other fields against the spec, and passes the parsed
+form on.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from connexion.validators import AbstractRequestBodyValidator
 from jsonschema import Draft202012Validator
 from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope
 
 from app.auth import STATE_KEY
 from app.errors import InvalidRequest, PayloadTooLarge
-from app.validation import compiled, content_length, invalid_from
+from app.validation import BodyValidator, compiled, content_length, invalid_from
 
 FORM_KEY = "assistants.form"
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
@@ -68,7 +68,7 @@ def _scalar(value: str) -> Any:
     return value
 
 
-class StreamingMultipartValidator(AbstractRequestBodyValidator):
+class StreamingMultipartValidator(BodyValidator):
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         state = scope.get(STATE_KEY)
         limit = state.settings.max_upload_bytes if state is not None else 512 * 1024 * 1024
@@ -99,7 +99,7 @@ class StreamingMultipartValidator(AbstractRequestBodyValidator):
         except MultiPartException as exc:
             raise InvalidRequest(f"Could not parse the multipart body: {exc.message}") from None
         fields = fields_from_form(form)
-        for name in file_fields(self._schema):
+        for name in file_fields(self._resolve(self._schema)):
             if name in fields:  # a part without a filename arrives as a plain field
                 await form.close()
                 raise InvalidRequest(

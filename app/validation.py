@@ -1,33 +1,27 @@
-"""Request and response validators plugged into Connexion's validation middleware.
+"""Request and response validators, used by the gate (``app.gate``) for each operation.
 
-Connexion 3.3 compiles a draft-4 validator on every request and reports failures as problem+json
-without naming the field. These validate bodies with a cached 2020-12 validator (the dialect of
-OpenAI's 3.1 spec), parameters with cached draft-4 validators, and raise ``InvalidRequest`` with
-``param`` naming the offending field, as OpenAI does.
+Bodies are validated with a compiled 2020-12 validator (the dialect of OpenAI's 3.1 spec),
+parameters with compiled draft-4 validators (Connexion's dialect for them, which the spec fixes
+target); each is compiled once per schema. Failures raise ``InvalidRequest`` with ``param`` naming
+the offending field, as OpenAI does.
 """
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import jsonschema_rs
-from connexion.validators import (
-    AbstractRequestBodyValidator,
-    AbstractResponseBodyValidator,
-    ParameterValidator,
-)
-from connexion.validators.json import NonConformingResponseBody
 from jsonschema import Draft4Validator, Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 from starlette.datastructures import Headers, QueryParams
-from starlette.types import Receive, Scope
+from starlette.types import Message, Receive, Scope
 
 from app.errors import InvalidRequest, PayloadTooLarge
-from app.json_body import TOO_DEEP, integers_as_int, parse_body
+from app.json_body import TOO_DEEP, Resolve, integers_as_int, parse_body
 from app.schema_errors import describe, invalid_from, param_path
+from app.schemas import Registries
 
 BODY_KEY = "assistants.body"
 MAX_JSON_BODY = 64 * 1024 * 1024
@@ -41,16 +35,18 @@ _RUST_DRAFTS = {
 class CompiledSchema:
     """A Rust validator answers the common case (valid) fast; the Python one explains errors.
 
-    Recursive schemas (Connexion inlines ``$ref``s, so they become cyclic) only work with the
-    Python validator, which walks them lazily.
+    ``$ref``s into the spec resolve through ``registries`` (``app.schemas``); a schema the Rust
+    validator cannot compile is checked by the Python one alone.
     """
 
-    def __init__(self, schema: dict, kind: type) -> None:
+    def __init__(self, schema: dict, kind: type, registries: Registries | None = None) -> None:
         self.schema = schema
         self.kind = kind
+        self._registries = registries
         self._python: Any = None
+        options = {"registry": registries.rust} if registries is not None else {}
         try:
-            self._rust: Any = _RUST_DRAFTS[kind](schema)
+            self._rust: Any = _RUST_DRAFTS[kind](schema, **options)
         except (ValueError, jsonschema_rs.ValidationError, RecursionError):
             self._rust = None
 
@@ -58,7 +54,8 @@ class CompiledSchema:
         if self._rust is not None and self._rust.is_valid(instance):
             return None
         if self._python is None:
-            self._python = self.kind(self.schema)
+            options = {"registry": self._registries.python} if self._registries else {}
+            self._python = self.kind(self.schema, **options)
         try:
             return best_match(self._python.iter_errors(instance))
         except RecursionError:
@@ -69,21 +66,50 @@ class CompiledSchema:
 _compiled: dict[tuple[int, type], CompiledSchema] = {}
 
 
-def compiled(schema: dict, kind: type) -> CompiledSchema:
-    # Keyed by identity: Connexion resolves the spec once, so each operation's schema is one
-    # long-lived dict. The entry keeps the schema alive so its id stays unique.
+def compiled(schema: dict, kind: type, registries: Registries | None = None) -> CompiledSchema:
+    # Keyed by identity: the gate builds each operation's schemas once, so each is one
+    # long-lived dict (compiled there first, with the registries). The entry keeps the schema
+    # alive so its id stays unique.
     entry = _compiled.get((id(schema), kind))
     if entry is None or entry.schema is not schema:
-        entry = CompiledSchema(schema, kind)
+        entry = CompiledSchema(schema, kind, registries)
         _compiled[(id(schema), kind)] = entry
     return entry
 
 
-class JsonBodyValidator(AbstractRequestBodyValidator):
+class BodyValidator:
+    """A request body check: ``wrap_receive`` reads, validates and replays the body.
+
+    Made per request with the operation's body ``schema`` and the request's ``encoding``;
+    ``resolve`` follows the schema's ``$ref``s for checks that walk it (``SpecSchemas.resolve``).
+    """
+
+    def __init__(
+        self,
+        *,
+        schema: dict,
+        required: bool = False,
+        nullable: bool = False,
+        encoding: str = "utf-8",
+        strict_validation: bool = False,
+        resolve: Resolve | None = None,
+    ) -> None:
+        self._schema = schema
+        self._resolve: Resolve = resolve or _itself
+        self._required = required
+        self._nullable = nullable
+        self._encoding = encoding
+        self._strict_validation = strict_validation
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        raise NotImplementedError
+
+
+class JsonBodyValidator(BodyValidator):
     """Parses and validates a JSON body once, and hands the parsed body to the dispatcher."""
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-        messages: deque[dict] = deque()
+        messages: deque[Message] = deque()
         size = 0
         chunks: list[bytes] = []
         more = True
@@ -98,7 +124,7 @@ class JsonBodyValidator(AbstractRequestBodyValidator):
             more = message.get("more_body", False)
         scope.setdefault("extensions", {})[BODY_KEY] = self._checked(b"".join(chunks))
 
-        async def replay() -> dict:
+        async def replay() -> Message:
             if messages:
                 return messages.popleft()
             return await receive()
@@ -118,12 +144,32 @@ class JsonBodyValidator(AbstractRequestBodyValidator):
             if error is not None:
                 raise invalid_from(error)
         if parsed.integral_floats:
-            body = integers_as_int(body, self._schema)
+            body = integers_as_int(body, self._schema, self._resolve)
         return body
 
 
-class CachedParameterValidator(ParameterValidator):
-    """Connexion's parameter checks with compiled validators and a named ``param``."""
+def _itself(schema: Any) -> Any:
+    return schema
+
+
+class CachedParameterValidator:
+    """An operation's path and query parameters, checked with compiled draft-4 validators."""
+
+    def __init__(self, parameters: Iterable[dict], registries: Registries | None = None) -> None:
+        self._registries = registries
+        self._path = [p for p in parameters if p.get("in") == "path"]
+        self._query = [p for p in parameters if p.get("in") == "query"]
+        for param in (*self._path, *self._query):
+            compiled(param.get("schema", param), Draft4Validator, registries)
+
+    def validate(self, scope: Scope, path_params: dict[str, str]) -> None:
+        """Raise ``InvalidRequest`` naming the first parameter that breaks the spec."""
+        query = QueryParams(scope.get("query_string", b"")) if self._query else None
+        for param in self._query:
+            self.validate_query_parameter(param, query)
+        for param in self._path:
+            value = path_params.get(param["name"].replace("-", "_"))
+            self.validate_parameter("path", value, param)
 
     @staticmethod
     def validate_parameter(
@@ -142,10 +188,9 @@ class CachedParameterValidator(ParameterValidator):
             raise InvalidRequest(f"Invalid value for '{name}': {describe(error)}", param=name)
         return None
 
-    def validate_query_parameter(self, param: dict, request: Any) -> str | None:
+    def validate_query_parameter(self, param: dict, query: Any) -> str | None:
         name = param["name"]
         schema = param.get("schema", {})
-        query = QueryParams(request.scope.get("query_string", b""))
         if schema.get("type") == "array":
             values: Sequence[str] = query.getlist(name) or query.getlist(name + "[]")
             if not values:
@@ -172,19 +217,25 @@ def _coerce(raw: str, schema: dict) -> Any:
     return raw
 
 
-class JsonResponseValidator(AbstractResponseBodyValidator):
-    """Checks what handlers answer against the spec; a mismatch is a server bug (500)."""
+class NonConformingResponse(Exception):
+    """What a handler answered breaks the spec: a server bug, answered as a 500 (and logged)."""
 
-    def _parse(self, stream: Iterable[bytes]) -> Any:
-        raw = b"".join(stream)
-        return json.loads(raw) if raw else None
 
-    def _validate(self, body: Any) -> None:
+class JsonResponseValidator:
+    """Checks what handlers answer against the spec, before it is serialized."""
+
+    def __init__(self, schema: dict, *, nullable: bool = False) -> None:
+        self._schema = schema
+        self._nullable = nullable
+
+    def validate(self, body: Any) -> None:
+        if body is None and self._nullable:
+            return
         error = compiled(self._schema, Draft202012Validator).first_error(body)
         if error is not None:
             where = param_path(error.absolute_path) or "body"
-            raise NonConformingResponseBody(
-                detail=f"Response does not conform to the spec at {where}: {error.message}"
+            raise NonConformingResponse(
+                f"Response does not conform to the spec at {where}: {error.message}"
             )
 
 

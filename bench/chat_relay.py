@@ -1,15 +1,20 @@
 """What the server adds to chat completions, over HTTP, against the same fake provider.
 
-Three processes on loopback: the fake upstream (``python -m tests.upstream``), the server
-(``python run.py``, WORKERS=1, SQLite in a temp dir) and, when its venv exists, LiteLLM's own
-proxy (``litellm --config``, one worker) pointing at the same upstream. The client is httpx with
-raw SSE reading, the same code for every target, so client overhead cancels out.
+Processes on loopback: the fake upstream (``python -m tests.upstream``); the server (``python
+run.py``, WORKERS=1, SQLite in a temp dir) twice: with its direct relay (the default) and with
+``ASSISTANTS_LLM_RELAY=litellm`` (every call through ``litellm.acompletion``, as before the direct
+relay: the baseline); a thin LiteLLM relay (``bench/thin_relay.py``: ``acompletion`` and nothing
+else); and, when its venv exists, LiteLLM's own proxy (``litellm --config``, one worker). The
+client is httpx with raw SSE reading, the same code for every target, so its overhead cancels out.
 
-1. Streaming: ``--requests`` pairs of the same request (model ``fake-slow-stream-<ms>``, a
+1. Streaming: ``--requests`` rounds of the same request (model ``fake-slow-stream-<ms>``, a
    ``--words``-chunk reply, one chunk per word), sent one at a time straight to the upstream and
-   through the server (in alternating order). Per pair: added time to first token (first non-empty
-   ``delta.content``), added arrival time of every content chunk, and added inter-chunk gap.
-   ``--proxy-stream`` adds a third leg through LiteLLM's proxy.
+   through each relay (in alternating order). Per round: added time to first token (first
+   non-empty ``delta.content``), added arrival time of every content chunk, added inter-chunk gap;
+   per relay: CPU per streamed request and per relayed chunk (its process's CPU time over the run,
+   divided by the streams and by the chunks of each). ``--proxy-stream`` adds LiteLLM's proxy.
+   A byte relay (aiohttp forwarding the upstream's bytes under uvicorn, parsing nothing) shows
+   the floor of any relay on this stack.
 2. Non-streaming throughput: ``--concurrency`` clients for ``--seconds`` each against the
    upstream directly (the ceiling), the server and LiteLLM's proxy, ``--rounds`` times
    alternating; requests/s, p50/p99 latency, errors with their status and body.
@@ -44,6 +49,11 @@ sys.path.insert(0, str(ROOT))
 from bench import litellm_proxy  # noqa: E402
 
 BEARER = "sk-bench"
+SERVER = "server"
+BEFORE = "server, litellm relay"
+THIN = "thin litellm relay"
+PROXY = "litellm proxy"
+FLOOR = "byte relay (floor)"
 VOCABULARY = (
     "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november "
     "oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu one two three "
@@ -118,18 +128,18 @@ def start_upstream(workdir: Path) -> tuple[Process, str]:
     return process, base
 
 
-def start_server(workdir: Path, **env: str) -> tuple[Process, str]:
+def start_server(workdir: Path, name: str = "server", **env: str) -> tuple[Process, str]:
     """``python run.py`` as users run it: one worker, SQLite in ``workdir``."""
     port = free_port()
     process = Process(
-        "server",
+        name,
         [sys.executable, str(ROOT / "run.py")],
         {
             **os.environ,
             "PORT": str(port),
             "HOST": "127.0.0.1",
             "WORKERS": "1",
-            "ASSISTANTS_STORE": f"sqlite:///{workdir}/bench.db",
+            "ASSISTANTS_STORE": f"sqlite:///{workdir}/{name}.db",
             "LOG_LEVEL": "warning",
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             **env,
@@ -139,6 +149,23 @@ def start_server(workdir: Path, **env: str) -> tuple[Process, str]:
     )
     url = f"http://127.0.0.1:{port}"
     process.wait_http(url + "/v1/health")
+    return process, url
+
+
+def start_thin_relay(workdir: Path, base: str, mode: str = "litellm") -> tuple[Process, str]:
+    """bench/thin_relay.py: litellm.acompletion behind a bare Starlette route, or (`bytes`) a
+    byte-forwarding relay with nothing on top."""
+    port = free_port()
+    args = ["--port", str(port), "--upstream", base, "--mode", mode]
+    process = Process(
+        f"thin-relay-{mode}",
+        [sys.executable, "-m", "bench.thin_relay", *args],
+        {**os.environ, "PYTHONPATH": str(ROOT), "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+        workdir,
+        ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    process.wait_http(url + "/v1/health", timeout=180)
     return process, url
 
 
@@ -199,11 +226,13 @@ class StreamResult:
     ok: bool
     arrivals: list[float] = field(default_factory=list)  # seconds from send, per content chunk
     error: str = ""
+    chunks: int = 0  # chunk events received (every `data:` but [DONE])
 
 
 async def stream_chat(client: httpx.AsyncClient, target: Target, body: dict) -> StreamResult:
     started = time.perf_counter()
     arrivals: list[float] = []
+    chunks = 0
     try:
         async with client.stream("POST", target.url, json=body, headers=target.headers) as resp:
             if resp.status_code != 200:
@@ -219,12 +248,13 @@ async def stream_chat(client: httpx.AsyncClient, target: Target, body: dict) -> 
                 chunk = json.loads(payload)
                 if "error" in chunk:
                     return StreamResult(False, arrivals, f"stream error {payload[:300]}")
+                chunks += 1
                 choices = chunk.get("choices") or []
                 if choices and (choices[0].get("delta") or {}).get("content"):
                     arrivals.append(now - started)
     except httpx.HTTPError as exc:
         return StreamResult(False, arrivals, f"{type(exc).__name__}: {exc}")
-    return StreamResult(True, arrivals)
+    return StreamResult(True, arrivals, chunks=chunks)
 
 
 async def streaming(
@@ -239,6 +269,7 @@ async def streaming(
         t.name: {"ttft": [], "chunk": [], "gap": [], "last": [], "errors": []} for t in targets
     }
     direct_ttft: list[float] = []
+    chunks_per_stream = 0
     limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         for target in targets:  # warm-up: connections, lazy imports, first-call caches
@@ -261,6 +292,7 @@ async def streaming(
                 added[baseline.name]["errors"].append(1)
                 continue
             direct_ttft.append(base.arrivals[0])
+            chunks_per_stream = base.chunks
             for target in targets[1:]:
                 leg = results[target.name]
                 rows = added[target.name]
@@ -280,6 +312,7 @@ async def streaming(
         for t in targets:  # the upstream (the baseline's process) serves every leg
             streams = max(done, 1) * (len(targets) if t is baseline else 1)
             added[t.name]["cpu"] = [(group_cpu(t.pgid) - cpu_before[t.name]) / streams]
+            added[t.name]["chunks"] = [float(chunks_per_stream)]
     added[baseline.name]["ttft"] = direct_ttft
     return added
 
@@ -356,7 +389,7 @@ def print_streaming(added: dict[str, dict[str, list[float]]], names: list[str]) 
         f"direct upstream TTFT: p50 {pct(direct, 50) * 1000:.2f} ms, "
         f"p99 {pct(direct, 99) * 1000:.2f} ms over {len(direct)} requests"
     )
-    print(f"{'added by (ms)':38} {'p50':>8} {'p99':>8} {'n':>6}")
+    print(f"{'added by (ms)':44} {'p50':>8} {'p99':>8} {'n':>6}")
     for name in names[1:]:
         rows = added[name]
         for key, label in [
@@ -367,14 +400,39 @@ def print_streaming(added: dict[str, dict[str, list[float]]], names: list[str]) 
         ]:
             values = rows[key]
             print(
-                f"{name + ': ' + label:38} {ms(pct(values, 50))} {ms(pct(values, 99))} "
+                f"{name + ': ' + label:44} {ms(pct(values, 50))} {ms(pct(values, 99))} "
                 f"{len(values):6d}"
             )
         if rows["errors"]:
             print(f"{name}: {len(rows['errors'])} failed or mismatched streams")
-    cpu = ", ".join(f"{n} {added[n]['cpu'][0] * 1000:.2f} ms" for n in names[1:])
+    chunks = added[names[0]]["chunks"][0] or float("nan")
     upstream = added[names[0]]["cpu"][0] * 1000
-    print(f"CPU per streamed request: {cpu} (the upstream: {upstream:.2f} ms per stream served)")
+    print(
+        f"\nCPU of each relay ({chunks:.0f} chunks per stream; the upstream serving one stream: "
+        f"{upstream:.2f} ms)"
+    )
+    print(f"{'relay':28} {'ms/stream':>10} {'ms/chunk':>9} {'TTFT p50':>9} {'TTFT p99':>9}")
+    for name in names[1:]:
+        rows = added[name]
+        cpu = rows["cpu"][0] * 1000
+        print(
+            f"{name:28} {cpu:10.2f} {cpu / chunks:9.3f} {ms(pct(rows['ttft'], 50))} "
+            f"{ms(pct(rows['ttft'], 99))}"
+        )
+    if SERVER in names and BEFORE in names:
+        after, before = added[SERVER], added[BEFORE]
+        print(
+            f"{SERVER} vs {BEFORE}: CPU per chunk "
+            f"{after['cpu'][0] / before['cpu'][0]:.2f}x, added TTFT p50 "
+            f"{pct(after['ttft'], 50) / pct(before['ttft'], 50):.2f}x"
+        )
+    for other in (THIN, PROXY, FLOOR):
+        if SERVER in names and other in names:
+            print(
+                f"{SERVER} vs {other}: CPU per chunk "
+                f"{added[SERVER]['cpu'][0] / added[other]['cpu'][0]:.2f}x, added TTFT p50 "
+                f"{pct(added[SERVER]['ttft'], 50) / pct(added[other]['ttft'], 50):.2f}x"
+            )
 
 
 def print_load(rounds: list[list[LoadResult]]) -> None:
@@ -401,8 +459,9 @@ def print_load(rounds: list[list[LoadResult]]) -> None:
                 f" {statistics.median(r.cpu_ms_per_request for r in runs):10.2f}"
             )
     by_name = {n: statistics.median(r.rps for b in rounds for r in b if r.name == n) for n in names}
-    if "server" in by_name and "litellm proxy" in by_name and by_name["litellm proxy"]:
-        print(f"server / litellm proxy req/s: {by_name['server'] / by_name['litellm proxy']:.2f}x")
+    for other in (BEFORE, THIN, PROXY):
+        if SERVER in by_name and other in by_name and by_name[other]:
+            print(f"{SERVER} / {other} req/s: {by_name[SERVER] / by_name[other]:.2f}x")
 
 
 def main() -> None:
@@ -437,6 +496,14 @@ def main() -> None:
             started.append(upstream)
             server, server_url = start_server(workdir)
             started.append(server)
+            before, before_url = start_server(
+                workdir, "server-litellm", ASSISTANTS_LLM_RELAY="litellm"
+            )
+            started.append(before)
+            thin, thin_url = start_thin_relay(workdir, base)
+            started.append(thin)
+            floor, floor_url = start_thin_relay(workdir, base, "bytes")
+            started.append(floor)
             proxy = None
             if use_proxy:
                 proxy = litellm_proxy.LiteLLMProxy(
@@ -455,15 +522,23 @@ def main() -> None:
                 {"authorization": f"Bearer {BEARER}"},
                 upstream.popen.pid,
             )
+            server_headers = {"authorization": f"Bearer {BEARER}", "base-url": base}
             ours = Target(
-                "server",
-                server_url + "/v1/chat/completions",
-                {"authorization": f"Bearer {BEARER}", "base-url": base},
-                server.popen.pid,
+                SERVER, server_url + "/v1/chat/completions", server_headers, server.popen.pid
             )
+            baseline = Target(
+                BEFORE, before_url + "/v1/chat/completions", server_headers, before.popen.pid
+            )
+            thin_target = Target(
+                THIN,
+                thin_url + "/v1/chat/completions",
+                {"authorization": f"Bearer {BEARER}"},
+                thin.popen.pid,
+            )
+            floor_target = Target(FLOOR, floor_url + "/v1/chat/completions", {}, floor.popen.pid)
             theirs = (
                 Target(
-                    "litellm proxy",
+                    PROXY,
                     proxy.url + "/v1/chat/completions",
                     {"authorization": f"Bearer {litellm_proxy.MASTER_KEY}"},
                     proxy.process.pid if proxy.process else None,
@@ -472,7 +547,9 @@ def main() -> None:
                 else None
             )
 
-            legs = [direct, ours] + ([theirs] if theirs and args.proxy_stream else [])
+            legs = [direct, ours, baseline, thin_target, floor_target] + (
+                [theirs] if theirs and args.proxy_stream else []
+            )
             print(
                 f"\n[1] streaming, fake-slow-stream-{args.chunk_delay_ms}, {args.words} chunks, "
                 f"{args.requests} sequential requests per target (same httpx SSE reader)"
@@ -486,7 +563,7 @@ def main() -> None:
                 f"\n[2] non-streaming chat, {args.concurrency} concurrent clients, "
                 f"{args.seconds:g} s per target per round, {args.rounds} rounds"
             )
-            targets = [direct, ours] + ([theirs] if theirs else [])
+            targets = [direct, ours, baseline, thin_target] + ([theirs] if theirs else [])
             rounds = []
             for i in range(args.rounds):
                 order = targets if i % 2 == 0 else [targets[0], *reversed(targets[1:])]

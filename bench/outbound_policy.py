@@ -1,13 +1,15 @@
 """What the outbound policy adds to a streamed chat: policy on vs off, in the same run.
 
 The fake upstream runs in its own process on 127.0.0.1. In this process, two `LiteLLMEngine`s
-stream the same chat (``--words`` chunks) through the real LiteLLM path, alternating, ``--requests``
-times each after a warm-up:
+stream the same chat (``--words`` chunks) through the server's inference path (the direct relay by
+default; ``ASSISTANTS_LLM_RELAY=litellm`` in the environment for LiteLLM's), alternating,
+``--requests`` times each after a warm-up:
 
-- off: no policy (`outbound=None`), LiteLLM's own HTTP client, as before the policy existed;
+- off: no policy (`outbound=None`): the provider client without checks;
 - on: a policy with server keys' defaults and ``ASSISTANTS_OUTBOUND_ALLOW=127.0.0.1`` (so loopback
-  is refused but for that address): the check before the call, and LiteLLM handed an OpenAI client
-  on the policy-bound pool, which checks each new connection.
+  is refused but for that address): the check before the call, and the policy-bound provider
+  client (the direct relay's, or the OpenAI client LiteLLM is handed), which checks each new
+  connection.
 
 Printed: wall time per stream (p50, p99), CPU per stream (this process), the on/off ratios, and how
 often the resolver ran (an IP base URL needs none; a host name, `--host-name`, once per
@@ -79,12 +81,13 @@ def decision_cost(policy: OutboundPolicy, rounds: int = 20000) -> float:
 async def run(args: argparse.Namespace, base_url: str) -> None:
     policy = OutboundPolicy.from_lists(["127.0.0.1"], [], refuse_private=True)
     resolver = CountingResolver()
-    off = Leg("off", LiteLLMEngine(InferenceSettings(outbound=None)))
-    on = Leg("on", LiteLLMEngine(InferenceSettings(outbound=policy), resolver))
+    relay = os.environ.get("ASSISTANTS_LLM_RELAY", "direct")
+    off = Leg("off", LiteLLMEngine(InferenceSettings(outbound=None, relay=relay)))
+    on = Leg("on", LiteLLMEngine(InferenceSettings(outbound=policy, relay=relay), resolver))
     if args.host_name:
         base_url = base_url.replace("127.0.0.1", "localhost")
         policy = OutboundPolicy.from_lists(["localhost"], [], refuse_private=True)
-        on = Leg("on", LiteLLMEngine(InferenceSettings(outbound=policy), resolver))
+        on = Leg("on", LiteLLMEngine(InferenceSettings(outbound=policy, relay=relay), resolver))
     text = " ".join(WORDS[i % len(WORDS)] for i in range(args.words - 2))
     for leg in (off, on):
         leg.engine.warm()

@@ -15,7 +15,11 @@ from inference.requests import chat_request_from_body, openai_completion
 
 
 def _sse(data: Any) -> bytes:
-    return b"data: " + json_bytes(data) + b"\n\n"
+    # A chunk relayed unchanged keeps the provider's own JSON text: no second serialization.
+    raw = getattr(data, "raw", None)
+    if raw is None:
+        raw = json_bytes(data)
+    return b"data: " + raw + b"\n\n"
 
 
 @operation("createChatCompletion")

@@ -1,8 +1,13 @@
-"""LiteLLM's (and the OpenAI SDK's) exceptions as `inference.errors`, with keys scrubbed out."""
+"""Provider failures as `inference.errors`, with keys scrubbed out.
+
+LiteLLM's (and the OpenAI SDK's) exceptions go through `map_exception`; the direct relay's HTTP
+error answers through `from_response` and errors sent inside a stream through `from_stream_error`.
+"""
 
 from __future__ import annotations
 
 import email.utils
+import json
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -32,6 +37,7 @@ _TAILS = (
     ", LiteLLM Max Retries",
 )
 _UNKNOWN_PROVIDER = "LLM Provider NOT provided"
+_MAX_TEXT = 1000  # characters of a non-JSON error body quoted back
 _QUOTA = re.compile(r"insufficient_quota|exceeded your current quota", re.IGNORECASE)
 # The OpenAI SDK's "no key" error reaches us from LiteLLM as a 500.
 _NO_KEY = re.compile(r"missing credentials|api_key client option must be set", re.IGNORECASE)
@@ -82,10 +88,69 @@ def map_exception(
 
 
 def _by_status(exc: Any, message: str) -> InferenceError:
-    status = int(getattr(exc, "status_code", 0) or 0)
-    body: dict[str, Any] = exc.body if isinstance(getattr(exc, "body", None), dict) else {}
+    body = exc.body if isinstance(getattr(exc, "body", None), dict) else {}
+    if not body and message.startswith("{"):
+        # LiteLLM quotes some providers' error bodies (Anthropic's) as the message.
+        body, message = _quoted_body(message)
+    response = getattr(exc, "response", None)
+    headers = (
+        getattr(exc, "litellm_response_headers", None)
+        or getattr(response, "headers", None)
+        or getattr(exc, "headers", None)
+        or {}
+    )
+    return by_status(int(getattr(exc, "status_code", 0) or 0), body, message, headers)
+
+
+def _quoted_body(message: str) -> tuple[dict[str, Any], str]:
+    try:
+        body = json.loads(message)
+    except ValueError:
+        return {}, message
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or not isinstance(error.get("message"), str):
+        return {}, message
+    return body, error["message"]
+
+
+def from_response(
+    status: int, content: bytes, headers: Mapping[str, str], secrets: Iterable[str]
+) -> InferenceError:
+    """The `InferenceError` for a provider's HTTP error answer (OpenAI's error body or not)."""
+    try:
+        body = json.loads(content) if content else {}
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    error = body.get("error")
+    text = error.get("message") if isinstance(error, dict) else error
+    if not isinstance(text, str) or not text:
+        text = body.get("message") if isinstance(body.get("message"), str) else ""
+    if not text:
+        text = content[:_MAX_TEXT].decode(errors="replace").strip()
+    return by_status(status, body, _clean(text, list(secrets)), headers)
+
+
+def from_stream_error(payload: Any, secrets: Iterable[str]) -> InferenceError:
+    """The error a provider sent as an event of an already open stream."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(error, dict):
+        # vLLM and others put the fields at the top: {"object": "error", "message": ...}
+        error = payload if isinstance(payload, dict) and payload.get("object") == "error" else {}
+    message = _clean(str(error.get("message") or "The provider failed mid-stream."), list(secrets))
+    code = error.get("code") if isinstance(error.get("code"), str) else None
+    if code == "context_length_exceeded":
+        return ContextLengthExceeded(message)
+    return ProviderUnavailable(message)
+
+
+def by_status(
+    status: int, body: Mapping[str, Any], message: str, headers: Mapping[str, str]
+) -> InferenceError:
+    """The error for an HTTP status and OpenAI-style error body; `message` is already clean."""
     nested = body.get("error")
-    error: dict[str, Any] = nested if isinstance(nested, dict) else body
+    error: Mapping[str, Any] = nested if isinstance(nested, dict) else body
     param = error.get("param") if isinstance(error.get("param"), str) else None
     code = error.get("code") if isinstance(error.get("code"), str) else None
     if status == 401:
@@ -102,7 +167,7 @@ def _by_status(exc: Any, message: str) -> InferenceError:
         return QuotaExceeded(message or "The provider account is out of quota.")
     if status == 429:
         return RateLimited(
-            message or "The provider rate-limited the request.", retry_after=_retry_after(exc)
+            message or "The provider rate-limited the request.", retry_after=_retry_after(headers)
         )
     if code == "context_length_exceeded":
         return ContextLengthExceeded(message, param=param or "messages")
@@ -122,12 +187,8 @@ def _clean(message: str, secrets: list[str]) -> str:
     return scrub(message.strip(), secrets)
 
 
-def _retry_after(exc: Any) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from the response's `retry-after-ms` or `retry-after` (seconds or HTTP date)."""
-    response = getattr(exc, "response", None)
-    headers: Mapping[str, str] = (
-        getattr(response, "headers", None) or getattr(exc, "headers", None) or {}
-    )
     ms = headers.get("retry-after-ms")
     if ms:
         try:

@@ -1,25 +1,44 @@
-"""`Inference` on LiteLLM's `acompletion` / `aembedding`: routing, retries, error mapping."""
+"""`Inference` on LiteLLM: routing, credentials, translation, retries, error mapping.
+
+Chat calls to OpenAI-compatible providers are prepared by LiteLLM and sent by the direct relay
+(`openai_wire`, `direct`), which streams without rebuilding objects per chunk; every other call
+goes through `litellm.acompletion` / `aembedding`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
 from types import ModuleType
 from typing import Any
 
 from inference.base import ChatChunk, ChatRequest, ChatResult, EmbeddingInput, EmbeddingResult
+from inference.chunks import plain_completion
+from inference.direct import DirectRelay
 from inference.error_mapping import map_exception
 from inference.errors import BadProviderRequest, DestinationRefused, InferenceError
 from inference.loader import is_loaded, load_litellm, warm_in_background
-from inference.models import merge_models, model_object, provider_models, registry_models
+from inference.models import (
+    ModelCatalog,
+    ProviderLists,
+    caller_provider,
+    merge_models,
+    model_object,
+    registry_models,
+    server_providers,
+)
 from inference.normalize import chunk_dict, completion_dict, embedding_vectors, usage_dict
+from inference.openai_wire import WireCall, prepare
 from inference.options import ProviderOptions
 from inference.outbound_gate import OutboundGate, refusal_in
 from inference.retry import call_with_retries
 from inference.routing import Route, chat_route, embedding_route, safe_extra
 from inference.settings import InferenceSettings
 from outbound import Resolver, system_resolver
+
+logger = logging.getLogger("assistants.inference")
 
 
 class LiteLLMEngine:
@@ -30,9 +49,16 @@ class LiteLLMEngine:
     ) -> None:
         self.settings = settings or InferenceSettings()
         self._providers: frozenset[str] | None = None
-        self._registry: list[dict[str, Any]] | None = None
+        self._catalog: ModelCatalog | None = None
+        self._provider_lists = ProviderLists()
         # Every outbound connection of this engine is made or checked here (see outbound_gate).
-        self.outbound = OutboundGate(self.settings.outbound, resolver, self.settings.timeout)
+        self.outbound = OutboundGate(
+            self.settings.outbound,
+            resolver,
+            self.settings.timeout,
+            max_connections=self.settings.max_connections,
+        )
+        self._direct = DirectRelay(self.settings, self.outbound.http_client)
 
     def warm(self) -> None:
         """Import and configure LiteLLM now (blocking, seconds): run it in a thread at startup."""
@@ -50,6 +76,10 @@ class LiteLLMEngine:
         litellm = await self._litellm()
         kwargs, secrets = await self._chat_kwargs(litellm, request, options)
         kwargs.pop("stream_options", None)  # providers reject it on non-streamed calls
+        wire = self._wire(litellm, kwargs, secrets, stream=False)
+        if wire is not None:
+            return completion_dict(plain_completion(await self._direct.complete(wire, secrets)))
+        kwargs = self.outbound.with_client(kwargs)
         response = await call_with_retries(
             self.settings, lambda: self._call(litellm.acompletion, kwargs, request.model, secrets)
         )
@@ -60,6 +90,12 @@ class LiteLLMEngine:
     ) -> AsyncGenerator[ChatChunk, None]:
         litellm = await self._litellm()
         kwargs, secrets = await self._chat_kwargs(litellm, request, options)
+        wire = self._wire(litellm, kwargs, secrets, stream=True)
+        if wire is not None:
+            async for relayed in self._direct.stream(wire, secrets):
+                yield relayed
+            return
+        kwargs = self.outbound.with_client(kwargs)
         kwargs["stream"] = True
         # Opening the stream is retried like a plain call: nothing has reached the client yet.
         stream = await call_with_retries(
@@ -132,21 +168,22 @@ class LiteLLMEngine:
         return EmbeddingResult(model=name, vectors=vectors, dimensions=dims, usage=usage)
 
     async def list_models(self, options: ProviderOptions) -> list[dict[str, Any]]:
-        """Configured models, the provider's own (base URL), then LiteLLM's cached registry."""
-        litellm = await self._litellm()
-        if self._registry is None:
-            self._registry = registry_models(litellm)
+        """Configured models, the provider's own (base URL), then LiteLLM's registry for the
+        providers the caller or the server has credentials for."""
+        if self._catalog is None:
+            litellm = await self._litellm()
+            self._catalog = ModelCatalog(registry_models(litellm), server_providers(litellm))
         configured = [model_object(m, "system") for m in self.settings.models]
         try:
-            provided = await provider_models(
-                options, self.settings.provider_models_timeout, self.outbound.http_client()
+            provided = await self._provider_lists.get(
+                options, self.outbound.http_client(), self.settings.provider_models_timeout
             )
         except Exception as exc:
             refused = refusal_in(exc)
             if refused is None:
                 raise
             raise DestinationRefused(refused.message) from None
-        return merge_models(configured, provided, self._registry)
+        return merge_models(configured, provided, self._catalog.registry(caller_provider(options)))
 
     async def count_tokens(
         self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None
@@ -189,7 +226,34 @@ class LiteLLMEngine:
             "max_retries": 0,  # the OpenAI SDK's own retries would multiply ours
             "drop_params": self.settings.drop_params,
         }
-        return await self.outbound.admit(kwargs), (*route.secrets, *options.secret_values())
+        # Checked here; the OpenAI client for LiteLLM's own sending is added only where it sends.
+        await self.outbound.check(kwargs)
+        return kwargs, (*route.secrets, *options.secret_values())
+
+    def _wire(
+        self,
+        litellm: ModuleType,
+        kwargs: dict[str, Any],
+        secrets: tuple[str, ...],
+        *,
+        stream: bool,
+    ) -> WireCall | None:
+        """The request for the direct relay, or None when LiteLLM makes this call itself."""
+        if self.settings.relay != "direct":
+            return None
+        try:
+            return prepare(litellm, kwargs, stream=stream)
+        except InferenceError:
+            raise
+        except Exception as exc:
+            mapped = map_exception(
+                exc, model=kwargs["model"], timeout=self.settings.timeout, secrets=secrets
+            )
+            if mapped is not None:
+                raise mapped from None
+            # A LiteLLM internal this module relies on changed: its own path still works.
+            logger.warning("direct relay unavailable for this call (%s)", type(exc).__name__)
+            return None
 
     async def _call(
         self,

@@ -1,18 +1,20 @@
 """Where the inference layer's outbound connections meet the operator's outbound policy.
 
-Every LiteLLM call passes `OutboundGate.admit` (the one hook), which:
-- checks every URL among the call's arguments (`api_base`, and any other parameter holding an
+Every provider call passes `OutboundGate.check`, and every LiteLLM call `admit` (the check, then
+`with_client`):
+- `check`: every URL among the call's arguments (`api_base`, and any other parameter holding an
   http(s) URL, e.g. `LLM-PARAM-aws-bedrock-runtime-endpoint`), resolved now, whatever the provider;
-- for an OpenAI-compatible call to a caller's base URL (what a `base-url` header routes to),
-  hands LiteLLM `client=`: an `AsyncOpenAI` on this gate's policy client, which checks every
-  connection again at connect time, on the address it connects to (so DNS rebinding cannot pass);
-  for an Anthropic call, LiteLLM's own `AsyncHTTPHandler` around the same policy client.
+- `with_client`: for an OpenAI-compatible call to a caller's base URL that LiteLLM sends itself
+  (the direct relay is off or cannot take it), hands LiteLLM `client=`: an `AsyncOpenAI` on this
+  gate's policy client, which checks every connection again at connect time, on the address it
+  connects to (so DNS rebinding cannot pass); for an Anthropic call, LiteLLM's own
+  `AsyncHTTPHandler` around the same policy client. The direct relay sends on that client itself.
   LiteLLM's other providers connect with clients of their own that cannot be handed a transport
   (one hook per provider), so for them the check before the call is what holds.
 
-New outbound HTTP code in `inference/` (the model listing, a direct stream relay) sends through
-`gate.http_client()`: one policy-bound `httpx.AsyncClient` per event loop (on LiteLLM's aiohttp
-transport, see `provider_http`), pooled, so the check costs once per connection and no lookup at
+Outbound HTTP code in `inference/` (the direct relay, the model listing) sends through
+`gate.http_client()`: one policy-bound `httpx.AsyncClient` per event loop (on the aiohttp
+transport, see `http_client`), pooled, so the check costs once per connection and no lookup at
 all for an IP host. Never build another client for a caller's URL.
 """
 
@@ -48,10 +50,12 @@ class OutboundGate:
         policy: OutboundPolicy | None,
         resolver: Resolver = system_resolver,
         timeout: float = 600.0,
+        max_connections: int = 1000,
     ) -> None:
         self.policy = policy
         self._resolver = resolver
         self._timeout = timeout
+        self._max_connections = max_connections
         self._allowed_until: dict[tuple[str, int], float] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
@@ -60,13 +64,23 @@ class OutboundGate:
 
     async def admit(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The LiteLLM arguments to call with; DestinationRefused when the policy refuses them."""
+        await self.check(kwargs)
+        return self.with_client(kwargs)
+
+    async def check(self, kwargs: dict[str, Any]) -> None:
+        """DestinationRefused when the policy refuses a URL among the LiteLLM arguments."""
         if self.policy is None:
-            return kwargs
+            return
         for value in kwargs.values():
             if isinstance(value, str):
                 destination = url_destination(value)
                 if destination is not None:
                     await self._check(*destination)
+
+    def with_client(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """`kwargs` with the policy-bound OpenAI client when LiteLLM would send with its own."""
+        if self.policy is None:
+            return kwargs
         api_base = kwargs.get("api_base")
         if isinstance(api_base, str):
             provider = _provider(kwargs)
@@ -81,14 +95,14 @@ class OutboundGate:
         loop = asyncio.get_running_loop()
         if self._http is None or self._loop is not loop:
             # A client of another (finished) loop cannot be reused, nor closed from here.
-            if self.policy is None:
-                import httpx
+            from inference.http_client import provider_client
 
-                self._http = httpx.AsyncClient(trust_env=False, timeout=self._timeout)
-            else:
-                from inference.provider_http import provider_client
-
-                self._http = provider_client(self.policy, self._resolver, self._timeout)
+            self._http = provider_client(
+                self._timeout,
+                max_connections=self._max_connections,
+                policy=self.policy,
+                resolver=self._resolver,
+            )
             self._loop = loop
             self._openai.clear()
             self._handler = None

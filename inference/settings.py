@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from outbound import OutboundPolicy
 
+RELAYS = ("direct", "litellm")
+
 
 @dataclass(frozen=True, slots=True)
 class InferenceSettings:
@@ -33,6 +35,11 @@ class InferenceSettings:
     outbound: OutboundPolicy | None = field(default_factory=OutboundPolicy)
     """Where caller-chosen provider URLs may point (the server passes the operator's policy);
     None checks nothing (for measurements)."""
+    relay: str = "direct"
+    """`direct`: OpenAI-compatible providers are called and streamed by the server itself (LiteLLM
+    prepares the request); `litellm`: every call goes through `litellm.acompletion`."""
+    max_connections: int = 1000
+    """Open connections to providers, over all of them, that the direct relay keeps at most."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> InferenceSettings:
@@ -44,6 +51,9 @@ class InferenceSettings:
             return float(value) if value else default
 
         models = tuple(m.strip() for m in env.get("ASSISTANTS_MODELS", "").split(",") if m.strip())
+        relay = env.get("ASSISTANTS_LLM_RELAY", "").strip().lower() or base.relay
+        if relay not in RELAYS:
+            raise ValueError(f"ASSISTANTS_LLM_RELAY must be one of {', '.join(RELAYS)}")
         return cls(
             timeout=number("ASSISTANTS_LLM_TIMEOUT", base.timeout),
             max_retries=int(number("ASSISTANTS_LLM_MAX_RETRIES", base.max_retries)),
@@ -59,4 +69,6 @@ class InferenceSettings:
                 number("ASSISTANTS_EMBEDDING_BATCH_SIZE", base.embedding_batch_size)
             ),
             models=models,
+            relay=relay,
+            max_connections=int(number("ASSISTANTS_LLM_MAX_CONNECTIONS", base.max_connections)),
         )

@@ -70,22 +70,28 @@ def cache_dir() -> Path:
 
 def composed_spec() -> dict:
     """The composed spec, from the cache when it is current."""
+    return composed_document()[0]
+
+
+def composed_document() -> tuple[dict, bytes]:
+    """The composed spec and its JSON text (as served), from the cache when it is current."""
     path = cache_dir() / f"openapi-{cache_key()}.json"
     try:
-        with path.open("rb") as handle:
-            return json.load(handle)
+        raw = path.read_bytes()
+        return json.loads(raw), raw
     except (OSError, ValueError):
         pass
     spec = build()
+    # YAML reads unquoted example dates as dates; JSON has only their text.
+    raw = json.dumps(spec, separators=(",", ":"), default=str).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename, so concurrent workers never read a half-written cache.
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as handle:
-            # YAML reads unquoted example dates as dates; JSON has only their text.
-            json.dump(spec, handle, separators=(",", ":"), default=str)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
-    return json.loads(json.dumps(spec, default=str))
+    return json.loads(raw), raw

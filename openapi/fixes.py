@@ -1,7 +1,7 @@
-"""Normalisations that make OpenAI's 3.1 document usable by Connexion 3.3 and by validators.
+"""Normalisations that make OpenAI's 3.1 document usable by the server's validators.
 
 Each function edits the document in place and is idempotent. They keep the document valid
-OpenAPI 3.1; ``for_connexion`` then makes the shallow changes only Connexion needs.
+OpenAPI 3.1.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _draft4_bounds(node: dict) -> None:
 
 
 def parameter_bounds_for_draft4(spec: dict) -> None:
-    """Connexion validates parameters with draft 4, where exclusive bounds are booleans."""
+    """Parameters are checked with draft 4 (as Connexion did): exclusive bounds are booleans."""
     for _, _, operation in operations(spec):
         for parameter in operation.get("parameters", []):
             if isinstance(parameter, dict) and "schema" in parameter:
@@ -248,8 +248,3 @@ ALL_FIXES: tuple[Callable[[dict], None], ...] = (
     thread_passed_back,
     mcp_approval_response_fields,
 )
-
-
-def for_connexion(spec: dict) -> dict:
-    """A shallow copy that Connexion 3.3 accepts: it checks for a 3.0 version string."""
-    return {**spec, "openapi": "3.0.3"}

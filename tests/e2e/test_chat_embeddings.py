@@ -1,4 +1,8 @@
-"""Chat completions, embeddings and models through the openai SDK, via LiteLLM to the upstream."""
+"""Chat completions, embeddings and models through the openai SDK, via LiteLLM to the upstream.
+
+Chat runs against both of the upstream's APIs (the `provider` fixture): OpenAI's, relayed
+directly, and Anthropic's Messages API, translated by LiteLLM's `anthropic` provider.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +17,25 @@ import openai
 import pytest
 
 
-@pytest.fixture
-def chat(sqlite_server, upstream):
-    with openai.OpenAI(
-        base_url=sqlite_server.url + "/v1",
+def _sdk(server, base_url: str) -> openai.OpenAI:
+    return openai.OpenAI(
+        base_url=server.url + "/v1",
         api_key="sk-chat-" + uuid.uuid4().hex,
-        default_headers={"base-url": upstream.base_url},
+        default_headers={"base-url": base_url},
         max_retries=0,
-    ) as sdk:
+    )
+
+
+@pytest.fixture
+def chat(sqlite_server, upstream, provider):
+    with _sdk(sqlite_server, provider.base_url(upstream)) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+def openai_chat(sqlite_server, upstream):
+    """Embeddings and model lists: the upstream serves them on its OpenAI API only."""
+    with _sdk(sqlite_server, upstream.base_url) as sdk:
         yield sdk
 
 
@@ -36,16 +51,17 @@ TOOLS = [
 ]
 
 
-def test_plain_completion(chat):
+def test_plain_completion(chat, provider):
     reply = chat.chat.completions.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi there"}]
+        model=provider.model("gpt-4o-mini"), messages=[{"role": "user", "content": "hi there"}]
     )
     assert reply.choices[0].message.content == "Echo: hi there"
     assert reply.choices[0].finish_reason == "stop"
     assert reply.usage.total_tokens > 0
 
 
-def test_messages_carry_annotations_and_refusal(chat, upstream):
+def test_messages_carry_annotations_and_refusal(openai_chat, upstream):
+    chat = openai_chat  # the stream below goes to the OpenAI API: the direct relay
     for body in (
         {"messages": [{"role": "user", "content": "hi there"}]},
         {"messages": [{"role": "user", "content": "call get_weather city=Oslo"}], "tools": TOOLS},
@@ -72,9 +88,9 @@ def test_messages_carry_annotations_and_refusal(chat, upstream):
     assert all("refusal" not in delta and "annotations" not in delta for delta in deltas[1:])
 
 
-def test_tool_calls_parallel_with_distinct_ids(chat):
+def test_tool_calls_parallel_with_distinct_ids(chat, provider):
     reply = chat.chat.completions.create(
-        model="gpt-4o-mini",
+        model=provider.model("gpt-4o-mini"),
         messages=[{"role": "user", "content": "call get_weather and get_time city=Oslo"}],
         tools=TOOLS,
     )
@@ -85,7 +101,7 @@ def test_tool_calls_parallel_with_distinct_ids(chat):
     assert reply.choices[0].finish_reason == "tool_calls"
 
 
-def test_json_schema_response_format(chat):
+def test_json_schema_response_format(chat, provider):
     schema = {
         "type": "object",
         "properties": {"answer": {"type": "string"}, "count": {"type": "integer"}},
@@ -93,7 +109,7 @@ def test_json_schema_response_format(chat):
         "additionalProperties": False,
     }
     reply = chat.chat.completions.create(
-        model="gpt-4o-mini",
+        model=provider.model("gpt-4o-mini"),
         messages=[{"role": "user", "content": "structured please"}],
         response_format={
             "type": "json_schema",
@@ -104,9 +120,9 @@ def test_json_schema_response_format(chat):
     assert set(parsed) == {"answer", "count"} and isinstance(parsed["count"], int)
 
 
-def test_streaming_with_usage(chat):
+def test_streaming_with_usage(chat, provider):
     stream = chat.chat.completions.create(
-        model="gpt-4o-mini",
+        model=provider.model("gpt-4o-mini"),
         messages=[{"role": "user", "content": "one two three"}],
         stream=True,
         stream_options={"include_usage": True},
@@ -118,9 +134,9 @@ def test_streaming_with_usage(chat):
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
 
 
-def test_midstream_failure_ends_with_an_error(chat):
+def test_midstream_failure_ends_with_an_error(chat, provider):
     stream = chat.chat.completions.create(
-        model="fake-fail-midstream",
+        model=provider.model("fake-fail-midstream"),
         messages=[{"role": "user", "content": "a b c d e f g"}],
         stream=True,
     )
@@ -139,9 +155,11 @@ def test_midstream_failure_ends_with_an_error(chat):
         ("fake-fail-503", openai.APIStatusError, 502),
     ],
 )
-def test_provider_errors_are_mapped(chat, model, error, status):
+def test_provider_errors_are_mapped(chat, provider, model, error, status):
     with pytest.raises(error) as raised:
-        chat.chat.completions.create(model=model, messages=[{"role": "user", "content": "x"}])
+        chat.chat.completions.create(
+            model=provider.model(model), messages=[{"role": "user", "content": "x"}]
+        )
     assert raised.value.status_code == status
     body = raised.value.body
     assert set(body) >= {"message", "type", "code"}
@@ -152,14 +170,17 @@ def test_provider_errors_are_mapped(chat, model, error, status):
         assert body["code"] == "context_length_exceeded"
 
 
-def test_streaming_error_before_first_byte_has_a_status(chat):
+def test_streaming_error_before_first_byte_has_a_status(chat, provider):
     with pytest.raises(openai.AuthenticationError):
         chat.chat.completions.create(
-            model="fake-fail-401", messages=[{"role": "user", "content": "x"}], stream=True
+            model=provider.model("fake-fail-401"),
+            messages=[{"role": "user", "content": "x"}],
+            stream=True,
         )
 
 
-def test_embeddings_float_and_base64_with_dimensions(chat):
+def test_embeddings_float_and_base64_with_dimensions(openai_chat):
+    chat = openai_chat
     floats = chat.embeddings.create(
         model="text-embedding-3-small", input=["red apple", "green apple"], dimensions=64
     )
@@ -178,7 +199,8 @@ def test_embeddings_float_and_base64_with_dimensions(chat):
     assert np.allclose(default.data[0].embedding, floats.data[0].embedding, atol=1e-6)
 
 
-def test_models_list_and_retrieve(chat):
+def test_models_list_and_retrieve(openai_chat):
+    chat = openai_chat
     ids = [m.id for m in chat.models.list()]
     assert "gpt-4o" in ids
     assert chat.models.retrieve("gpt-4o").id == "gpt-4o"
@@ -210,3 +232,34 @@ async def test_fifty_keys_never_cross(sqlite_server, upstream):
             if f"who {key}" in text:
                 seen[key] = request.api_key
     assert seen == {k: k for k in keys}
+
+
+def test_a_stream_is_relayed_as_the_provider_wrote_it(sqlite_server, upstream):
+    """Each chunk leaves as the provider's own JSON text: nothing is rebuilt on the way."""
+    body = {
+        "model": "gpt-4o-mini",
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "messages": [{"role": "user", "content": "relay these words"}],
+    }
+
+    def data_lines(url: str, headers: dict[str, str]) -> list[str]:
+        with httpx.stream("POST", url, json=body, headers=headers, timeout=30) as response:
+            assert response.status_code == 200
+            return [line[6:] for line in response.iter_lines() if line.startswith("data: ")]
+
+    direct = data_lines(upstream.base_url + "/chat/completions", {})
+    relayed = data_lines(
+        sqlite_server.url + "/v1/chat/completions",
+        {"authorization": "Bearer sk-relay-test", "base-url": upstream.base_url},
+    )
+
+    def same_stream(lines: list[str]) -> list[str]:
+        first = json.loads(lines[0])  # each stream has its own id and creation time
+        return [
+            line.replace(first["id"], "ID").replace(f'"created": {first["created"]}', "CREATED")
+            for line in lines
+        ]
+
+    assert same_stream(relayed) == same_stream(direct)
+    assert direct[-1] == "[DONE]" and len(direct) > 4

@@ -48,8 +48,11 @@ def wait_for(client, thread_id: str, run_id: str, statuses: set[str], timeout: f
     raise AssertionError(f"run stayed {run.status}")
 
 
-def test_plain_run_polled(client):
-    assistant = client.beta.assistants.create(model="gpt-4o-mini", instructions="Be brief.")
+def test_plain_run_polled(provider_client, provider):
+    client = provider_client
+    assistant = client.beta.assistants.create(
+        model=provider.model("gpt-4o-mini"), instructions="Be brief."
+    )
     thread = make_thread(client, "hello there world")
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
     assert run.status == "completed"
@@ -80,8 +83,9 @@ class Recorder(AssistantEventHandler):
         self.deltas.append(delta.value or "")
 
 
-def test_plain_run_streamed_with_event_handler(client):
-    assistant = client.beta.assistants.create(model="gpt-4o-mini")
+def test_plain_run_streamed_with_event_handler(provider_client, provider):
+    client = provider_client
+    assistant = client.beta.assistants.create(model=provider.model("gpt-4o-mini"))
     thread = make_thread(client, "stream these words please")
     recorder = Recorder()
     with client.beta.threads.runs.stream(
@@ -109,8 +113,11 @@ def test_plain_run_streamed_with_event_handler(client):
     assert answer(client, thread.id) == "Echo: stream these words please"
 
 
-def test_two_rounds_of_parallel_tool_calls(client):
-    assistant = client.beta.assistants.create(model="gpt-4o-mini", tools=[WEATHER, CLOCK])
+def test_two_rounds_of_parallel_tool_calls(provider_client, provider):
+    client = provider_client
+    assistant = client.beta.assistants.create(
+        model=provider.model("gpt-4o-mini"), tools=[WEATHER, CLOCK]
+    )
     thread = make_thread(client, "call get_weather and get_time city=Paris")
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
     assert run.status == "requires_action"
@@ -164,8 +171,9 @@ def test_tool_outputs_are_checked(client):
         )
 
 
-def test_tool_outputs_streamed(client):
-    assistant = client.beta.assistants.create(model="gpt-4o-mini", tools=[WEATHER])
+def test_tool_outputs_streamed(provider_client, provider):
+    client = provider_client
+    assistant = client.beta.assistants.create(model=provider.model("gpt-4o-mini"), tools=[WEATHER])
     thread = make_thread(client, "call get_weather city=Rome")
     with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
         stream.until_done()

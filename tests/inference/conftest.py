@@ -7,11 +7,13 @@ The fake provider itself is the suite-wide, session-scoped `upstream` fixture (t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 import pytest
 
 from inference import InferenceSettings, LiteLLMEngine, ProviderOptions, options_from_headers
+from inference.settings import RELAYS
 from tests.upstream import Upstream
 
 FAST = InferenceSettings(
@@ -31,11 +33,13 @@ def inference_upstream(upstream: Upstream) -> Upstream:
     return upstream
 
 
-@pytest.fixture(scope="session")
-def engine() -> LiteLLMEngine:
-    engine = LiteLLMEngine(FAST)
+@pytest.fixture(scope="session", params=RELAYS)
+async def engine(request: pytest.FixtureRequest) -> AsyncIterator[LiteLLMEngine]:
+    """Each test runs on both relays: the direct one and LiteLLM's own (`acompletion`)."""
+    engine = LiteLLMEngine(replace(FAST, relay=request.param))
     engine.warm()
-    return engine
+    yield engine
+    await engine.aclose()
 
 
 @pytest.fixture(scope="session")

@@ -144,6 +144,7 @@ async def test_slow_provider_times_out_without_retrying(
     with pytest.raises(ProviderTimeout) as caught:
         await engine.chat(ChatRequest(model="fake-slow-2000", messages=user(marker)), options_for())
 
+    await engine.aclose()
     assert (caught.value.status, caught.value.code) == (504, "upstream_timeout")
     assert time.monotonic() - started < 1.5
     assert len(upstream.requests.containing(marker)) == 1
@@ -157,6 +158,7 @@ async def test_slow_first_token_of_a_stream_times_out(
     with pytest.raises(ProviderTimeout):
         async for _ in engine.chat_stream(request, options_for()):
             pass
+    await engine.aclose()
 
 
 @pytest.mark.parametrize("model", ["fake-fail-midstream", "fake-drop-midstream"])

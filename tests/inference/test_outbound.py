@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from inference import ChatRequest, InferenceSettings, LiteLLMEngine, options_from_headers
+from inference.chunks import StreamChunk
 from inference.errors import DestinationRefused
 from inference.loader import load_litellm
 from inference.outbound_gate import OutboundGate
@@ -179,3 +180,23 @@ async def test_the_provider_client_judges_each_connection_and_ignores_env_proxie
     finally:
         await first.aclose()
         await second.aclose()
+
+
+async def test_the_direct_relay_streams_on_the_policy_bound_client(
+    upstream: Upstream, upstream_2: Upstream, marker: str
+):
+    """The relay's own sends are judged at connect time: a name rebound to a refused address
+    after the check before the call gets nothing, an allowed one streams relayed chunks."""
+    dns = FakeDNS(["127.0.0.1"], ["127.0.0.2"], ["127.0.0.1"])
+    engine = await _engine(DENY_2, dns)
+    request = ChatRequest(model="fake-model", messages=user(marker))
+    try:
+        with pytest.raises(DestinationRefused, match=r"'rebind\.test'"):
+            await anext(engine.chat_stream(request, at(f"http://rebind.test:{upstream.port}/v1")))
+        chunks = [c async for c in engine.chat_stream(request, at(upstream.base_url))]
+    finally:
+        await engine.aclose()
+    assert upstream_2.requests.containing(marker) == []
+    assert all(isinstance(chunk, StreamChunk) for chunk in chunks)  # the direct relay's
+    assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert len(upstream.requests.containing(marker)) == 1

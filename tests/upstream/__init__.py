@@ -43,6 +43,11 @@ Faults, chosen by a part of the model name (e.g. `fake-fail-429`, `openai/x-slow
 - `drop-midstream` / `x-upstream-fail: drop`: the same, but the connection is cut instead.
 - `slow-<ms>` / `x-upstream-delay-ms`: waits before answering (before the first token of a stream).
 - `slow-stream-<ms>` / `x-upstream-chunk-delay-ms`: waits before each streamed chunk but the first.
+- `x-upstream-set-cookie: <v>`: the chat answer sets a cookie `upstream_session=<v>`.
+
+Anthropic's Messages API: `POST /v1/messages` (JSON or SSE, tool use; `x-api-key` and
+`anthropic-version` headers) answers by the same rules, in Anthropic's shapes (`anthropic.py`).
+LiteLLM's `anthropic` provider reaches it with the base URL `Upstream.root_url`.
 
 Embeddings: a signed hashed bag of lower-cased word tokens, L2-normalised, so texts sharing words
 rank closer. Dimensions: the request's `dimensions`, else a trailing `-<int>` of the model name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -12,6 +13,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.upstream.anthropic import (
+    anthropic_error,
+    anthropic_error_body,
+    message_body,
+    message_stream,
+    openai_body,
+)
 from tests.upstream.completions import completion_body, sse_stream
 from tests.upstream.embeddings import MAX_DIMENSIONS, embeddings_body
 from tests.upstream.errors import error_body, fault_response
@@ -62,17 +70,55 @@ def create_app(log: RequestLog) -> Starlette:
             return failure
         reply = build_reply(body)
         model = str(body["model"])
+        if body.get("prompt_cache_key"):
+            reply = replace(reply, cached=True)
+        if "reasoning-field" in model:  # streams its thinking as `reasoning`, as some do
+            reply = replace(reply, reasoning_field="reasoning")
         window = context_window(model)
         if window is not None and reply.prompt_tokens > window:
-            return fault_response("context", parse_faults(model, recorded.headers), model, None)
+            refused = fault_response("context", parse_faults(model, recorded.headers), model, None)
+            if refused is not None:
+                return refused
+        response: Response
         if body.get("stream"):
             faults = parse_faults(model, recorded.headers)
-            return StreamingResponse(
+            response = StreamingResponse(
                 sse_stream(reply, model, body, faults),
                 media_type="text/event-stream",
                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
             )
-        return JSONResponse(completion_body(reply, model, int(body.get("n") or 1)))
+        else:
+            response = JSONResponse(completion_body(reply, model, int(body.get("n") or 1)))
+        cookie = recorded.headers.get("x-upstream-set-cookie")
+        if cookie:
+            response.set_cookie("upstream_session", cookie)
+        return response
+
+    async def messages(request: Request) -> Response:
+        """Anthropic's Messages API, answering by the same rules as chat completions."""
+        body, recorded = await record(request)
+        if not recorded.headers.get("anthropic-version"):
+            message = "anthropic-version: header is required"
+            return JSONResponse(anthropic_error_body(400, message), 400)
+        if not body.get("model") or not isinstance(body.get("messages"), list):
+            message = "model and messages are required"
+            return JSONResponse(anthropic_error_body(400, message), 400)
+        if not isinstance(body.get("max_tokens"), int):
+            return JSONResponse(anthropic_error_body(400, "max_tokens: Field required"), 400)
+        failure = await injected(body, recorded)
+        if failure is not None:
+            assert isinstance(failure, JSONResponse)
+            return anthropic_error(failure)
+        model = str(body["model"])
+        reply = build_reply(openai_body(body))
+        if body.get("stream"):
+            faults = parse_faults(model, recorded.headers)
+            return StreamingResponse(
+                message_stream(reply, model, faults),
+                media_type="text/event-stream",
+                headers={"cache-control": "no-cache"},
+            )
+        return JSONResponse(message_body(reply, model))
 
     async def embeddings(request: Request) -> Response:
         body, recorded = await record(request)
@@ -99,6 +145,7 @@ def create_app(log: RequestLog) -> Starlette:
     return Starlette(
         routes=[
             Route("/v1/chat/completions", chat, methods=["POST"]),
+            Route("/v1/messages", messages, methods=["POST"]),
             Route("/v1/embeddings", embeddings, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
         ]

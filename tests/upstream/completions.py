@@ -40,9 +40,11 @@ def completion_body(reply: Reply, model: str, n: int) -> dict[str, Any]:
 
 def chunk_deltas(reply: Reply) -> list[tuple[dict[str, Any], str | None]]:
     """(delta, finish_reason) of each chunk: role, one per word or tool-call piece, the end."""
-    deltas: list[tuple[dict[str, Any], str | None]] = [({"role": "assistant", "content": ""}, None)]
+    deltas: list[tuple[dict[str, Any], str | None]] = [
+        ({"role": "assistant", "content": "", "refusal": None}, None)
+    ]
     for piece in reply.reasoning.split(" ") if reply.reasoning else []:
-        deltas.append(({"reasoning_content": piece + " "}, None))
+        deltas.append(({reply.reasoning_field: piece + " "}, None))
     if reply.tool_calls:
         for index, call in enumerate(reply.tool_calls):
             head = {
@@ -72,7 +74,7 @@ async def sse_stream(
     n = int(body.get("n") or 1)
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
 
-    def event(choices: list[dict[str, Any]], usage: dict[str, int] | None = None) -> bytes:
+    def event(choices: list[dict[str, Any]], usage: dict[str, Any] | None = None) -> bytes:
         chunk: dict[str, Any] = {
             "id": stream_id,
             "object": "chat.completion.chunk",

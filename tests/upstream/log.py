@@ -21,11 +21,12 @@ class RecordedRequest:
 
     @property
     def api_key(self) -> str | None:
-        """The credential the request carried: the bearer token, else the `api-key` header."""
+        """The credential the request carried: the bearer token, else the `api-key` header (or
+        Anthropic's `x-api-key`)."""
         auth = self.headers.get("authorization", "")
         if auth[:7].lower() == "bearer ":
             return auth[7:].strip() or None
-        return self.headers.get("api-key")
+        return self.headers.get("api-key") or self.headers.get("x-api-key")
 
     @property
     def model(self) -> str | None:

@@ -37,6 +37,8 @@ class Reply:
     tool_calls: list[ToolCall] = field(default_factory=list)
     prompt_tokens: int = 0
     reasoning: str = ""  # streamed as `reasoning_content` before the answer
+    reasoning_field: str = "reasoning_content"  # `reasoning` for Groq, Cerebras, newer vLLM
+    cached: bool = False  # the prompt counts as read from the provider's cache (`prompt_cache_key`)
 
     @property
     def completion_tokens(self) -> int:
@@ -44,11 +46,13 @@ class Reply:
             return sum(len(c.arguments.split()) + 1 for c in self.tool_calls)
         return len((self.content or "").split())
 
-    def usage(self) -> dict[str, int]:
+    def usage(self) -> dict[str, Any]:
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "total_tokens": self.prompt_tokens + self.completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": self.prompt_tokens if self.cached else 0},
+            "completion_tokens_details": {"reasoning_tokens": len(self.reasoning.split())},
         }
 
 

@@ -39,6 +39,8 @@ class Upstream:
         self.port = port
         self.requests = log
         self.base_url = f"http://{host}:{port}/v1"
+        self.root_url = f"http://{host}:{port}"
+        """Anthropic's clients add `/v1/messages` to their base URL themselves."""
 
     def stop(self, timeout: float = 5.0) -> None:
         self._server.should_exit = True

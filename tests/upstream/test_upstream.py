@@ -65,7 +65,7 @@ def test_echo_and_request_log(client: httpx.Client, upstream: Upstream) -> None:
 def test_stream_has_role_words_finish_usage_and_done(client: httpx.Client) -> None:
     chunks = sse(client, "a b", stream_options={"include_usage": True})
 
-    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": "", "refusal": None}
     words = [c["choices"][0]["delta"].get("content") for c in chunks[1:-2]]
     assert words == ["Echo: ", "a ", "b"]
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
@@ -184,3 +184,87 @@ def test_runs_as_a_module_on_a_given_port() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+ANTHROPIC_HEADERS = {"x-api-key": "sk-ant-direct", "anthropic-version": "2023-06-01"}
+ANTHROPIC_TOOL = {
+    "name": "lookup",
+    "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+}
+
+
+def anthropic_events(upstream: Upstream, **body: Any) -> list[tuple[str, Any]]:
+    payload = {"model": "fake-model", "max_tokens": 100, "stream": True, **body}
+    with httpx.stream(
+        "POST", upstream.root_url + "/v1/messages", json=payload, headers=ANTHROPIC_HEADERS
+    ) as response:
+        assert response.status_code == 200
+        lines = [line for line in response.iter_lines() if line]
+    names = [line.removeprefix("event: ") for line in lines if line.startswith("event: ")]
+    data = [json.loads(line.removeprefix("data: ")) for line in lines if line.startswith("data: ")]
+    assert [d["type"] for d in data] == names
+    return list(zip(names, data, strict=True))
+
+
+def test_anthropic_messages_stream_text(upstream: Upstream) -> None:
+    events = anthropic_events(
+        upstream, system="be brief", messages=[{"role": "user", "content": "hello big world"}]
+    )
+
+    names = [name for name, _ in events]
+    assert names[:3] == ["message_start", "ping", "content_block_start"]
+    assert names[-3:] == ["content_block_stop", "message_delta", "message_stop"]
+    text = "".join(d["delta"]["text"] for n, d in events if n == "content_block_delta")
+    assert text == "Echo: hello big world"
+    assert events[-2][1]["delta"]["stop_reason"] == "end_turn"
+    assert events[-2][1]["usage"]["output_tokens"] == 4
+
+
+def test_anthropic_messages_tool_use_and_results(upstream: Upstream) -> None:
+    events = anthropic_events(
+        upstream,
+        tools=[ANTHROPIC_TOOL],
+        messages=[{"role": "user", "content": [{"type": "text", "text": "call lookup q=x"}]}],
+    )
+    start = next(d for n, d in events if n == "content_block_start")["content_block"]
+    assert (start["type"], start["name"], start["input"]) == ("tool_use", "lookup", {})
+    pieces = [d["delta"]["partial_json"] for n, d in events if n == "content_block_delta"]
+    assert json.loads("".join(pieces)) == {"q": "x"}
+    assert events[-2][1]["delta"]["stop_reason"] == "tool_use"
+
+    answer = httpx.post(
+        upstream.root_url + "/v1/messages",
+        headers=ANTHROPIC_HEADERS,
+        json={
+            "model": "fake-model",
+            "max_tokens": 100,
+            "messages": [
+                {"role": "user", "content": "call lookup q=x"},
+                {"role": "assistant", "content": [{"type": "tool_use", **start, "input": {}}]},
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "tool_result", "tool_use_id": start["id"], "content": "found"}
+                    ],
+                },
+            ],
+        },
+    ).json()
+    assert answer["content"] == [{"type": "text", "text": "Tool outputs: found"}]
+    assert answer["stop_reason"] == "end_turn"
+
+
+def test_anthropic_errors_use_its_envelope(upstream: Upstream) -> None:
+    response = httpx.post(
+        upstream.root_url + "/v1/messages",
+        headers=ANTHROPIC_HEADERS,
+        json={"model": "fake-fail-429", "max_tokens": 5, "messages": []},
+    )
+    assert response.status_code == 429 and response.headers["retry-after"] == "1"
+    assert response.json()["error"]["type"] == "rate_limit_error"
+    missing = httpx.post(
+        upstream.root_url + "/v1/messages",
+        headers={"x-api-key": "k"},
+        json={"model": "fake-model", "max_tokens": 5, "messages": []},
+    )
+    assert missing.status_code == 400 and missing.json()["type"] == "error"
