@@ -3,7 +3,8 @@
 Built on the official `mcp` SDK (streamable HTTP, or SSE for a URL whose path ends in ``/sse``)
 over an httpx2 client of the `outbound` package, so the operator's outbound policy judges every
 connection. The caller's headers go to that server only; they are never logged, and an error
-names neither them nor the URL (its path or query may hold a secret).
+names neither them nor the URL (its path or query may hold a secret). The SDK is imported on the
+first MCP call: importing it costs ~0.8 s, which server start-up does not pay.
 """
 
 from __future__ import annotations
@@ -14,15 +15,14 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx2
-from mcp import ClientSession, types
-from mcp.client.sse import sse_client
-from mcp.client.streamable_http import streamable_http_client
-
 from outbound import OutboundPolicy, OutboundRefused, mcp_http_client
+
+if TYPE_CHECKING:
+    import httpx2
+    from mcp import ClientSession
 
 Json = dict[str, Any]
 
@@ -41,6 +41,8 @@ class McpServer:
 
 
 def _client(server: McpServer) -> httpx2.AsyncClient:
+    import httpx2
+
     timeout = httpx2.Timeout(server.timeout)
     if server.policy is None:
         return httpx2.AsyncClient(headers=dict(server.headers), timeout=timeout, trust_env=False)
@@ -53,6 +55,10 @@ def _factory(server: McpServer, **_: Any) -> httpx2.AsyncClient:
 
 @asynccontextmanager
 async def _session(server: McpServer) -> AsyncIterator[ClientSession]:
+    from mcp import ClientSession
+    from mcp.client.sse import sse_client
+    from mcp.client.streamable_http import streamable_http_client
+
     if urlsplit(server.url).path.rstrip("/").endswith("/sse"):
         transport = sse_client(
             server.url,
@@ -97,6 +103,8 @@ async def list_tools(server: McpServer) -> list[Json]:
     """The server's tools as OpenAI lists them: name, description, input_schema, annotations."""
 
     async def work() -> list[Json]:
+        from mcp import types
+
         async with _session(server) as session:
             tools: list[Json] = []
             cursor: str | None = None
@@ -127,6 +135,8 @@ async def call_tool(server: McpServer, name: str, arguments: Json) -> str:
     """The text a tool call returned; `McpError` for a failed call (the tool's own error too)."""
 
     async def work() -> str:
+        from mcp import types
+
         async with _session(server) as session:
             result = await session.call_tool(name, arguments)
         text = "\n".join(
