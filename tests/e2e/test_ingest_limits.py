@@ -27,7 +27,7 @@ def test_a_docx_zip_bomb_fails_with_a_clear_error_within_seconds(client):
 
 def test_one_tenants_many_files_do_not_hold_up_another_tenants_file(client, other_client):
     busy = [upload(client, f"note{n}.txt", f"note number {n} " * 20) for n in range(24)]
-    crowded = client.vector_stores.create(name="crowded")
+    crowded = client.vector_stores.create(name="crowded", extra_headers=SLOW_EMBEDDINGS)
     client.vector_stores.file_batches.create(
         crowded.id, file_ids=busy, extra_headers=SLOW_EMBEDDINGS
     )
