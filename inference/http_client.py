@@ -55,5 +55,5 @@ def provider_client(
             resolver=resolver,
         ),
         cookies=_NoCookies(),
-        follow_redirects=False,
+        follow_redirects=True,  # as the OpenAI SDK does; each hop is a connection the policy judges
     )

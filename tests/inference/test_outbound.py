@@ -6,7 +6,9 @@ The fake provider listens on 127.0.0.1 (`upstream`) and on 127.0.0.2 at the same
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import http.server
+import threading
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -200,3 +202,50 @@ async def test_the_direct_relay_streams_on_the_policy_bound_client(
     assert all(isinstance(chunk, StreamChunk) for chunk in chunks)  # the direct relay's
     assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
     assert len(upstream.requests.containing(marker)) == 1
+
+
+class _Redirects(http.server.BaseHTTPRequestHandler):
+    """A provider that moved: every POST answers 308 to the same path under `target`."""
+
+    target = ""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.send_response(308)
+        self.send_header("location", self.target + self.path.removeprefix("/v1"))
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def moved() -> Iterator[type[_Redirects]]:
+    handler = type("Moved", (_Redirects,), {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    handler.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"  # type: ignore[attr-defined]
+    yield handler
+    server.shutdown()
+    server.server_close()
+
+
+async def test_redirects_are_followed_and_each_hop_is_judged(
+    guarded: LiteLLMEngine,
+    upstream: Upstream,
+    upstream_2: Upstream,
+    moved: Any,
+    marker: str,
+):
+    request = ChatRequest(model="fake-model", messages=user(marker))
+    moved.target = upstream.base_url
+    reply = await guarded.chat(request, at(moved.base_url))
+    assert reply["choices"][0]["message"]["content"] == f"Echo: {marker}"
+    chunks = [c async for c in guarded.chat_stream(request, at(moved.base_url))]
+    assert chunks
+    moved.target = upstream_2.base_url  # a hop to a refused address
+    with pytest.raises(DestinationRefused, match=r"'127\.0\.0\.2'"):
+        await guarded.chat(request, at(moved.base_url))
+    assert upstream_2.requests.containing(marker) == []
