@@ -20,7 +20,6 @@ import asyncio
 import logging
 import os
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -33,9 +32,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from storage.base import Chunk, Key, Kind, PageQuery, Put, Store, StoreProvider
+from bench.backends import open_backend
+from storage.base import Chunk, Key, Kind, PageQuery, Put, Store
 from storage.errors import StorageUnavailable
-from storage.settings import CassandraSettings, SqliteSettings, parse_store_url
 
 TENANT = "tenant-bench"
 BATCH = 1000
@@ -203,7 +202,7 @@ def recall(
 
 async def run_backend(name: str, args: argparse.Namespace, deadline: float) -> Result:
     result = Result(name)
-    provider, cleanup = await open_backend(name)
+    provider, cleanup = await open_backend(name, "storage-bench")
     try:
         began = time.perf_counter()
         await provider.start()
@@ -219,41 +218,6 @@ async def run_backend(name: str, args: argparse.Namespace, deadline: float) -> R
         await provider.close()
         await cleanup()
     return result
-
-
-async def open_backend(name: str) -> tuple[StoreProvider, Callable[[], Awaitable[None]]]:
-    if name == "sqlite":
-        from storage.sqlite import SqliteProvider
-
-        folder = tempfile.TemporaryDirectory(prefix="storage-bench-")
-
-        async def drop_folder() -> None:
-            folder.cleanup()
-
-        return SqliteProvider(SqliteSettings(path=Path(folder.name) / "bench.db")), drop_folder
-    from storage.cassandra import CassandraProvider
-
-    host = os.environ.get("CASSANDRA_HOST", "127.0.0.1")
-    port = os.environ.get("CASSANDRA_PORT", "9042")
-    keyspace = f"bench_{uuid.uuid4().hex[:10]}"
-    url = f"cassandra://{host}:{port}/{keyspace}?replication=SimpleStrategy:1"
-    settings = parse_store_url(url)
-    assert isinstance(settings, CassandraSettings)
-    provider = CassandraProvider(settings, chunk_dimensions=())
-
-    async def drop_keyspace() -> None:
-        from cassandra.cluster import Cluster
-
-        cluster = Cluster([host], port=int(port))
-        try:
-            session = await asyncio.to_thread(cluster.connect)
-            await asyncio.to_thread(
-                session.execute, f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120
-            )
-        finally:
-            await asyncio.to_thread(cluster.shutdown)
-
-    return provider, drop_keyspace
 
 
 ROWS = [

@@ -25,7 +25,6 @@ import asyncio
 import logging
 import os
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -37,8 +36,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from storage.base import Chunk, Store, StoreProvider
-from storage.settings import CassandraSettings, SqliteSettings, parse_store_url
+from bench.backends import open_backend
+from storage.base import Chunk, Store
 
 TENANT = "tenant-bench"
 BATCH = 1000
@@ -150,7 +149,7 @@ async def legacy_cassandra_writes(store: Any, vectors: np.ndarray) -> float:
 
 
 async def run_backend(name: str, args: argparse.Namespace, vectors: np.ndarray) -> dict:
-    provider, cleanup = await open_backend(name)
+    provider, cleanup = await open_backend(name, "vector-bench", "&timeout=30")
     numbers: dict[str, Any] = {"backend": name}
     try:
         await provider.start()
@@ -203,40 +202,6 @@ async def run_backend(name: str, args: argparse.Namespace, vectors: np.ndarray) 
         except Exception as error:  # a busy node may not drop the keyspace in time
             print(f"cleanup failed: {error!r}", file=sys.stderr)
     return numbers
-
-
-async def open_backend(name: str) -> tuple[StoreProvider, Callable[[], Awaitable[None]]]:
-    if name == "sqlite":
-        from storage.sqlite import SqliteProvider
-
-        folder = tempfile.TemporaryDirectory(prefix="vector-bench-")
-
-        async def drop_folder() -> None:
-            folder.cleanup()
-
-        return SqliteProvider(SqliteSettings(path=Path(folder.name) / "bench.db")), drop_folder
-    from storage.cassandra import CassandraProvider
-
-    host = os.environ.get("CASSANDRA_HOST", "127.0.0.1")
-    port = os.environ.get("CASSANDRA_PORT", "9042")
-    keyspace = f"vbench_{uuid.uuid4().hex[:10]}"
-    url = f"cassandra://{host}:{port}/{keyspace}?replication=SimpleStrategy:1&timeout=30"
-    settings = parse_store_url(url)
-    assert isinstance(settings, CassandraSettings)
-
-    async def drop_keyspace() -> None:
-        from cassandra.cluster import Cluster
-
-        cluster = Cluster([host], port=int(port))
-        try:
-            session = await asyncio.to_thread(cluster.connect)
-            await asyncio.to_thread(
-                session.execute, f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120
-            )
-        finally:
-            await asyncio.to_thread(cluster.shutdown)
-
-    return CassandraProvider(settings, chunk_dimensions=()), drop_keyspace
 
 
 def report(n: dict, args: argparse.Namespace) -> None:

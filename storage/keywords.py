@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Collection, Sequence
 
 MAX_QUERY_TERMS = 16  # Cassandra reads one SAI posting list per term
 MAX_TERM_LENGTH = 64  # longer "words" (base64, hashes) are not searchable terms
@@ -41,3 +42,12 @@ def query_terms(query: str) -> list[str]:
         if term not in STOPWORDS and len(term) <= MAX_TERM_LENGTH:
             terms.setdefault(term)
     return list(terms)[:MAX_QUERY_TERMS]
+
+
+def searchable_terms(
+    query: str, limit: int, vector_store_ids: Sequence[str], file_ids: Collection[str] | None
+) -> list[str]:
+    """The query's terms, or none when a keyword search could find nothing (every backend)."""
+    if limit < 1 or not vector_store_ids or (file_ids is not None and not file_ids):
+        return []
+    return query_terms(query)

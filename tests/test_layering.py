@@ -25,15 +25,21 @@ FORBIDDEN = {
 }
 
 
-def imported_packages(path: Path) -> set[str]:
+def imported_modules(path: Path) -> set[str]:
+    """Every absolute module an import names, wherever in the file it stands."""
     tree = ast.parse(path.read_text(), filename=str(path))
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found |= {alias.name.split(".")[0] for alias in node.names}
+            found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
+            # `from pkg import part` names the part too (it may be a module of pkg).
+            found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
     return found
+
+
+def imported_packages(path: Path) -> set[str]:
+    return {name.split(".")[0] for name in imported_modules(path)}
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
@@ -54,16 +60,10 @@ def _unit_graph(package: str) -> dict[str, set[str]]:
         if unit == "__init__":
             continue
         arrows = graph.setdefault(unit, set())
-        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-            names = []
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module]
-            elif isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            for name in names:
-                parts = name.split(".")
-                if parts[0] == package and len(parts) > 1 and parts[1] != unit:
-                    arrows.add(parts[1])
+        for name in imported_modules(path):
+            parts = name.split(".")
+            if parts[0] == package and len(parts) > 1 and parts[1] != unit:
+                arrows.add(parts[1])
     return graph
 
 

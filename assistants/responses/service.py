@@ -78,7 +78,8 @@ async def _context(ctx: Ctx, body: dict[str, Any]) -> tuple[list[Json], History 
 
 async def _plan(ctx: Ctx, body: dict[str, Any], settings: Json) -> Plan:
     history, conversation = await _context(ctx, body)
-    if conversation is not None and is_thread(conversation.conversation_id):
+    unstored = body.get("store") is False  # a stored response claims the thread instead
+    if unstored and conversation is not None and is_thread(conversation.conversation_id):
         await refuse_if_busy(ctx, conversation.conversation_id)
     items = await new_items(ctx, body.get("input"), history)
     if not items and not history:

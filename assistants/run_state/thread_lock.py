@@ -41,17 +41,14 @@ async def active_holder(ctx: Ctx, thread_id: str, lock: Stored | None = None) ->
     return str(run_id) if current["status"] in ACTIVE else None
 
 
-def _busy(thread_id: str, holder: str) -> ConflictError:
-    what = "response" if holder.startswith("resp_") else "run"
-    return ConflictError(
-        f"Thread {thread_id} already has an active {what} {holder}.", param="thread_id"
-    )
+def _kind(holder_id: str) -> str:
+    return "response" if holder_id.startswith("resp_") else "run"
 
 
 async def claim_thread(ctx: Ctx, thread_id: str, holder_id: str) -> None:
     """Take the thread's lock for a run or a response, or fail if another one holds it."""
     key = lock_key(ctx.tenant, thread_id)
-    field = "response_id" if holder_id.startswith("resp_") else "run_id"
+    field = f"{_kind(holder_id)}_id"
     claim = {"id": thread_id, field: holder_id, "at": time.time()}
     for _ in range(3):
         try:
@@ -63,22 +60,26 @@ async def claim_thread(ctx: Ctx, thread_id: str, holder_id: str) -> None:
                 continue
             holder = await active_holder(ctx, thread_id, lock)
             if holder is not None:
-                raise _busy(thread_id, holder) from None
+                raise ConflictError(
+                    f"Thread {thread_id} already has an active {_kind(holder)} {holder}.",
+                    param="thread_id",
+                ) from None
             try:
                 await ctx.store.docs.put(key, claim, expected_version=lock.version)
                 return
             except VersionConflict:
                 continue
-    raise ConflictError(f"Thread {thread_id} already has an active run.", param="thread_id")
+    raise ConflictError(
+        f"Thread {thread_id} already has an active {_kind(holder_id)}.", param="thread_id"
+    )
 
 
 async def refuse_if_busy(ctx: Ctx, thread_id: str) -> None:
     """As OpenAI: no new messages while a run (here: or a response) of the thread is active."""
     holder = await active_holder(ctx, thread_id)
     if holder is not None:
-        what = "response" if holder.startswith("resp_") else "run"
         raise ConflictError(
-            f"Can't add messages to {thread_id} while a {what} {holder} is active.",
+            f"Can't add messages to {thread_id} while a {_kind(holder)} {holder} is active.",
             param="thread_id",
         )
 

@@ -33,7 +33,7 @@ from storage.cassandra.ranking import ChunkRef, bm25, ranked
 from storage.cassandra.session import ANN_PROFILE, CqlSession, Params
 from storage.cassandra.write_limit import WriteLimit
 from storage.errors import StorageUnavailable
-from storage.keywords import query_terms, text_terms
+from storage.keywords import searchable_terms, text_terms
 
 log = logging.getLogger(__name__)
 
@@ -156,13 +156,8 @@ class CassandraChunkIndex:
         limit: int,
         file_ids: Collection[str] | None = None,
     ) -> list[Hit]:
-        terms = query_terms(query)
-        if (
-            limit < 1
-            or not terms
-            or not vector_store_ids
-            or (file_ids is not None and not file_ids)
-        ):
+        terms = searchable_terms(query, limit, vector_store_ids, file_ids)
+        if not terms:
             return []
         stores = list(dict.fromkeys(vector_store_ids))
         files = set(file_ids) if file_ids is not None else None

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from storage.base import Chunk, Hit
-from storage.keywords import query_terms
+from storage.keywords import searchable_terms
 from storage.sqlite.database import Database
 from storage.sqlite.topk import CosineTopK, exact_norm, to_float32
 from storage.sqlite.vectors import (
@@ -119,13 +119,8 @@ class SqliteChunks:
         limit: int,
         file_ids: Collection[str] | None = None,
     ) -> list[Hit]:
-        terms = query_terms(query)
-        if (
-            limit < 1
-            or not terms
-            or not vector_store_ids
-            or (file_ids is not None and not file_ids)
-        ):
+        terms = searchable_terms(query, limit, vector_store_ids, file_ids)
+        if not terms:
             return []
         stores = json.dumps(sorted(set(vector_store_ids)))
         files = None if file_ids is None else json.dumps(sorted(set(file_ids)))

@@ -8,26 +8,17 @@ import hashlib
 import time
 
 import httpx
-import openai
 
 from storage.base import Kind, PageQuery
 from storage.factory import open_store
 
 
-async def test_concurrent_creates_start_exactly_one_run(live_server, upstream, api_key):
-    with openai.OpenAI(
-        base_url=live_server.url + "/v1",
-        api_key=api_key,
-        default_headers={"base-url": upstream.base_url},
-        max_retries=0,
-    ) as client:
-        assistant = client.beta.assistants.create(model="fake-slow-stream-300")
-        threads = [
-            client.beta.threads.create(
-                messages=[{"role": "user", "content": " ".join(["slow"] * 20)}]
-            )
-            for _ in range(3)
-        ]
+async def test_concurrent_creates_start_exactly_one_run(client, live_server, upstream, api_key):
+    assistant = client.beta.assistants.create(model="fake-slow-stream-300")
+    threads = [
+        client.beta.threads.create(messages=[{"role": "user", "content": " ".join(["slow"] * 20)}])
+        for _ in range(3)
+    ]
     headers = {"authorization": f"Bearer {api_key}", "base-url": upstream.base_url}
     for thread in threads:  # the race was lost in 2 of 5 tries before the fix
         await _one_race(live_server.url, thread.id, assistant.id, headers)
@@ -49,24 +40,18 @@ async def _one_race(server: str, thread_id: str, assistant_id: str, headers: dic
         await http.post(f"{url}/{started[0].json()['id']}/cancel")
 
 
-async def test_deleting_a_thread_stops_its_run_first(live_server, upstream, api_key):
-    with openai.OpenAI(
-        base_url=live_server.url + "/v1",
-        api_key=api_key,
-        default_headers={"base-url": upstream.base_url},
-        max_retries=0,
-    ) as client:
-        assistant = client.beta.assistants.create(model="fake-slow-stream-100")
-        thread = client.beta.threads.create(
-            messages=[{"role": "user", "content": " ".join(["slow"] * 30)}]
-        )
-        run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
-        deadline = time.monotonic() + 30
-        while client.beta.threads.messages.list(thread.id, limit=1).data[0].role != "assistant":
-            assert time.monotonic() < deadline, "the run never started its message"
-            time.sleep(0.05)
-        assert client.beta.threads.delete(thread.id).deleted
-        time.sleep(1.0)  # a run left going would write its message and steps by now
+async def test_deleting_a_thread_stops_its_run_first(client, live_server, api_key):
+    assistant = client.beta.assistants.create(model="fake-slow-stream-100")
+    thread = client.beta.threads.create(
+        messages=[{"role": "user", "content": " ".join(["slow"] * 30)}]
+    )
+    run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    deadline = time.monotonic() + 30
+    while client.beta.threads.messages.list(thread.id, limit=1).data[0].role != "assistant":
+        assert time.monotonic() < deadline, "the run never started its message"
+        time.sleep(0.05)
+    assert client.beta.threads.delete(thread.id).deleted
+    time.sleep(1.0)  # a run left going would write its message and steps by now
     store = open_store(live_server.settings.store)
     await store.start()
     try:
