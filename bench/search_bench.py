@@ -3,9 +3,10 @@
 Per backend (sqlite always; Cassandra when a node answers on 127.0.0.1:9042):
 
 * ingestion: a 100-page PDF (fpdf2) is uploaded (``create_file``) and added to a vector store;
-  the background job reads the blob, extracts, chunks, embeds through LiteLLM against the fake
-  upstream (started in-process) and indexes. Reported as pages/s and chunks/s, for the ``auto``
-  strategy (800/400 tokens) and for small static chunks (200/100) that make many more chunks.
+  the background job reads the blob, extracts, chunks, embeds through the inference engine
+  against the fake upstream (in its own process, as a remote provider's work is not the
+  server's) and indexes. Reported as pages/s and chunks/s, for the ``auto`` strategy (800/400
+  tokens) and for small static chunks (200/100) that make many more chunks.
 * search: ``assistants.retrieval.search`` end to end (query embedding over HTTP, index search,
   attribute lookups, last_active_at), and the chunk index alone on a store of synthetic chunks;
   p50/p99 of each.
@@ -49,10 +50,10 @@ from assistants.vector_stores import service
 from assistants.vector_stores.files import create_vector_store_file, get_vector_store_file
 from assistants.vector_stores.ingestion import EMBED_BATCH
 from assistants.vector_stores.jobs import worker_of
+from bench.chat_relay import start_upstream
 from inference.litellm_engine import LiteLLMEngine
 from inference.options import ProviderOptions
 from storage.base import Chunk, StoreProvider
-from tests.upstream import start_upstream
 from tests.upstream.embeddings import embed_text
 
 WORDS_PER_PAGE = 350
@@ -333,19 +334,20 @@ def report(result: dict) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    upstream = start_upstream()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
+        # The provider in its own process, as a remote provider is: its work is not the server's.
+        upstream, base_url = start_upstream(Path(tmp))
+        try:
             for name, make, cleanup in providers(args, Path(tmp)):
                 try:
                     result = await asyncio.wait_for(
-                        run_backend(name, make(), upstream.base_url, args), PHASE_TIMEOUT * 2
+                        run_backend(name, make(), base_url, args), PHASE_TIMEOUT * 2
                     )
                     report(result)
                 finally:
                     await asyncio.to_thread(cleanup)
-    finally:
-        upstream.stop()
+        finally:
+            upstream.stop()
 
 
 if __name__ == "__main__":

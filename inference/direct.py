@@ -34,18 +34,30 @@ _ERROR_EVENT = b"error"
 
 
 class DirectRelay:
-    """Calls providers through `client()`: the outbound gate's pooled, policy-bound client of
-    the running event loop (`OutboundGate.http_client`), which also closes it."""
+    """Calls providers through the outbound gate's pooled clients of the running event loop,
+    which it also closes: `client()` judges each connection by the outbound policy (a caller's
+    URL), `operator_client()` does not (the provider URL the operator configured)."""
 
     def __init__(
-        self, settings: InferenceSettings, client: Callable[[], httpx.AsyncClient]
+        self,
+        settings: InferenceSettings,
+        client: Callable[[], httpx.AsyncClient],
+        operator_client: Callable[[], httpx.AsyncClient],
     ) -> None:
         self.settings = settings
         self.client = client
+        self.operator_client = operator_client
 
     async def complete(self, call: WireCall, secrets: Iterable[str]) -> dict[str, Any]:
         """A non-streamed completion body, as the provider sent it."""
-        secret_list = list(secrets)
+        return await self._answer(call, list(secrets), "choices")
+
+    async def embeddings(self, call: WireCall, secrets: Iterable[str]) -> dict[str, Any]:
+        """An embeddings answer body, as the provider sent it."""
+        return await self._answer(call, list(secrets), "data")
+
+    async def _answer(self, call: WireCall, secret_list: list[str], field: str) -> dict[str, Any]:
+        """The JSON body of a plain (not streamed) call, which must hold `field`."""
 
         async def attempt() -> httpx.Response:
             response = await self._send(call, secret_list, stream=False)
@@ -60,7 +72,7 @@ class DirectRelay:
             body = json.loads(response.content)
         except ValueError:
             raise ProviderUnavailable("The provider's answer is not JSON.") from None
-        if not isinstance(body, dict) or "choices" not in body:
+        if not isinstance(body, dict) or field not in body:
             raise from_stream_error(body, secret_list)
         return body
 
@@ -110,7 +122,7 @@ class DirectRelay:
         return response
 
     async def _send(self, call: WireCall, secrets: list[str], *, stream: bool) -> httpx.Response:
-        client = self.client()
+        client = self.client() if call.to_caller_url else self.operator_client()
         request = client.build_request("POST", call.url, content=call.body, headers=call.headers)
         try:
             return await client.send(request, stream=stream)

@@ -1,8 +1,8 @@
 """`Inference` on LiteLLM: routing, credentials, translation, retries, error mapping.
 
-Chat calls to OpenAI-compatible providers are prepared by LiteLLM and sent by the direct relay
-(`openai_wire`, `direct`), which streams without rebuilding objects per chunk; every other call
-goes through `litellm.acompletion` / `aembedding`.
+Chat and embeddings calls to OpenAI-compatible providers are prepared by LiteLLM and sent by the
+direct relay (`openai_wire`, `direct`), which streams without rebuilding objects per chunk and
+takes vectors as base64; every other call goes through `litellm.acompletion` / `aembedding`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from inference.models import (
     server_providers,
 )
 from inference.normalize import chunk_dict, completion_dict, embedding_vectors, usage_dict
-from inference.openai_wire import WireCall, prepare
+from inference.openai_wire import EmbeddingWire, WireCall, prepare, prepare_embedding
 from inference.options import ProviderOptions
 from inference.outbound_gate import OutboundGate, refusal_in
 from inference.retry import call_with_retries
@@ -58,7 +58,10 @@ class LiteLLMEngine:
             self.settings.timeout,
             max_connections=self.settings.max_connections,
         )
-        self._direct = DirectRelay(self.settings, self.outbound.http_client)
+        self._direct = DirectRelay(
+            self.settings, self.outbound.http_client, self.outbound.operator_client
+        )
+        self._floats_only: set[str] = set()  # embeddings endpoints that refused base64 vectors
 
     def warm(self) -> None:
         """Import and configure LiteLLM now (blocking, seconds): run it in a thread at startup."""
@@ -137,14 +140,19 @@ class LiteLLMEngine:
         if dimensions is not None:
             # LiteLLM refuses `dimensions` for OpenAI-compatible models it does not know.
             base.update(dimensions=dimensions, allowed_openai_params=["dimensions"])
-        base = await self.outbound.admit(base)
         secrets = (*route.secrets, *options.secret_values())
+        await self.outbound.check(base)
+        wire = self._embedding_wire(litellm, base, secrets)
+        if wire is None:
+            base = self.outbound.with_client(base)
         size = max(self.settings.embedding_batch_size, 1)
         batches = [items[i : i + size] for i in range(0, len(items), size)]
         gate = asyncio.Semaphore(max(self.settings.embedding_concurrency, 1))
 
         async def one(batch: list[Any]) -> Any:
             async with gate:
+                if wire is not None:
+                    return await self._direct_embeddings(wire, batch, secrets)
                 return await call_with_retries(
                     self.settings,
                     lambda: self._call(litellm.aembedding, {**base, "input": batch}, name, secrets),
@@ -255,6 +263,41 @@ class LiteLLMEngine:
             logger.warning("direct relay unavailable for this call (%s)", type(exc).__name__)
             return None
 
+    def _embedding_wire(
+        self, litellm: ModuleType, kwargs: dict[str, Any], secrets: tuple[str, ...]
+    ) -> EmbeddingWire | None:
+        """The endpoint for direct embeddings calls, or None when LiteLLM makes them itself."""
+        if self.settings.relay != "direct":
+            return None
+        try:
+            return prepare_embedding(litellm, kwargs)
+        except InferenceError:
+            raise
+        except Exception as exc:
+            mapped = map_exception(
+                exc, model=kwargs["model"], timeout=self.settings.timeout, secrets=secrets
+            )
+            if mapped is not None:
+                raise mapped from None
+            logger.warning("direct embeddings unavailable for this call (%s)", type(exc).__name__)
+            return None
+
+    async def _direct_embeddings(
+        self, wire: EmbeddingWire, batch: list[Any], secrets: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """One batch, its vectors asked for as base64 unless this endpoint refused that once
+        (then as floats, the provider's default, which is what LiteLLM asks for)."""
+        if wire.url in self._floats_only:
+            return await self._direct.embeddings(wire.call(batch, base64=False), secrets)
+        try:
+            return await self._direct.embeddings(wire.call(batch), secrets)
+        except BadProviderRequest as refused:
+            if not _about_encoding(refused):
+                raise
+            answer = await self._direct.embeddings(wire.call(batch, base64=False), secrets)
+            self._floats_only.add(wire.url)
+            return answer
+
     async def _call(
         self,
         fn: Callable[..., Awaitable[Any]],
@@ -276,6 +319,12 @@ class LiteLLMEngine:
             exc, model=model, timeout=self.settings.timeout, secrets=secrets
         )
         return mapped if mapped is not None else exc
+
+
+def _about_encoding(error: BadProviderRequest) -> bool:
+    """Whether a provider's refusal is of the `encoding_format` (a server without base64)."""
+    text = f"{error.param or ''} {error.message}".lower()
+    return "encoding_format" in text or "base64" in text
 
 
 def _input_list(inputs: EmbeddingInput) -> list[Any]:

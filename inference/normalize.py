@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+
+import numpy as np
 
 # LiteLLM-only keys; `reasoning_content` and the like are kept when a provider sets them.
 _LITELLM_KEYS = ("provider_specific_fields", "citations", "moderation", "obfuscation")
@@ -54,19 +57,33 @@ def chunk_dict(chunk: Any) -> dict[str, Any]:
 
 
 def embedding_vectors(response: Any) -> list[tuple[int, list[float]]]:
-    """(index, vector) pairs from an embedding response whose items may be dicts or objects."""
+    """(index, vector) pairs from an embedding response (an object, or a provider's JSON body)
+    whose items may be dicts or objects, and vectors floats or base64 float32."""
+    data = response.get("data") if isinstance(response, dict) else getattr(response, "data", None)
     pairs: list[tuple[int, list[float]]] = []
-    for position, item in enumerate(getattr(response, "data", None) or []):
+    for position, item in enumerate(data or []):
         if isinstance(item, dict):
             index, vector = item.get("index", position), item["embedding"]
         else:
             index, vector = getattr(item, "index", position), item.embedding
-        pairs.append((int(index), list(vector)))
+        pairs.append((int(index), _floats(vector)))
     return pairs
 
 
+def _floats(vector: Any) -> list[float]:
+    if isinstance(vector, str):
+        decoded: list[float] = np.frombuffer(base64.b64decode(vector), dtype="<f4").tolist()
+        return decoded
+    return list(vector)
+
+
 def usage_dict(response: Any) -> dict[str, int]:
-    usage = getattr(response, "usage", None)
-    prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
-    total = int(getattr(usage, "total_tokens", 0) or prompt)
+    if isinstance(response, dict):
+        usage = response.get("usage") or {}
+        prompt = int(usage.get("prompt_tokens", 0) or 0)
+        total = int(usage.get("total_tokens", 0) or prompt)
+    else:
+        usage = getattr(response, "usage", None)
+        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
+        total = int(getattr(usage, "total_tokens", 0) or prompt)
     return {"prompt_tokens": prompt, "total_tokens": total}

@@ -38,6 +38,8 @@ class WireCall:
     body: bytes
     model: str
     provider: str
+    to_caller_url: bool = True
+    """The caller chose the endpoint (the outbound policy judges it); else the operator did."""
 
 
 class _Plan:
@@ -167,13 +169,7 @@ def prepare(litellm: ModuleType, kwargs: Mapping[str, Any], *, stream: bool) -> 
         return None
     api_key = kwargs.get("api_key") or dynamic_key
     if provider == "openai":
-        api_base = plan.openai_base(api_base)
-        api_key = api_key or litellm.api_key or litellm.openai_key or plan.secret("OPENAI_API_KEY")
-        if not api_key:
-            raise ProviderAuthError(
-                "No API key for this provider: send one (bearer, `api-key` or "
-                "`LLM-PARAM-api-key`) or configure it in the server's environment."
-            )
+        api_base, api_key = _openai_endpoint(plan, api_base, api_key)
     if not api_base:
         return None
     bridged, model = plan.bridged(model, provider, api_base, kwargs.get("tools"))
@@ -223,9 +219,7 @@ def prepare(litellm: ModuleType, kwargs: Mapping[str, Any], *, stream: bool) -> 
         api_base=api_base,
     )
     if provider == "openai":
-        organization = litellm.organization or plan.secret("OPENAI_ORGANIZATION")
-        if organization:
-            headers.setdefault("OpenAI-Organization", organization)
+        _add_organization(plan, headers)
     url = config.get_complete_url(
         api_base=api_base,
         api_key=api_key,
@@ -258,4 +252,86 @@ def prepare(litellm: ModuleType, kwargs: Mapping[str, Any], *, stream: bool) -> 
         body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
         model=model,
         provider=provider,
+        to_caller_url=bool(kwargs.get("api_base")),
     )
+
+
+# aembedding arguments the direct embeddings call understands; any other goes to LiteLLM.
+_EMBEDDING_KEYS = frozenset(
+    {
+        "model",
+        "api_key",
+        "api_base",
+        "custom_llm_provider",
+        "timeout",
+        "max_retries",
+        "drop_params",
+        "dimensions",
+        "allowed_openai_params",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingWire:
+    """The embeddings endpoint of an OpenAI(-compatible) provider; `call` makes one batch's request.
+
+    Vectors are asked for as base64 (little-endian float32), as OpenAI's own SDK does: decoding
+    that costs microseconds, where parsing ~200,000 JSON floats into SDK objects took seconds.
+    """
+
+    url: str
+    headers: dict[str, str]
+    fields: dict[str, Any]
+    model: str
+    provider: str
+    to_caller_url: bool
+
+    def call(self, inputs: list[Any], *, base64: bool = True) -> WireCall:
+        fields = {**self.fields, "input": inputs}
+        if base64:
+            fields["encoding_format"] = "base64"
+        body = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+        return WireCall(self.url, self.headers, body, self.model, self.provider, self.to_caller_url)
+
+
+def prepare_embedding(litellm: ModuleType, kwargs: Mapping[str, Any]) -> EmbeddingWire | None:
+    """The endpoint LiteLLM would call for these `aembedding` arguments when the provider is
+    OpenAI or an OpenAI-compatible base URL; None for any other provider or argument."""
+    if not _EMBEDDING_KEYS.issuperset(kwargs):
+        return None
+    plan = _plan(litellm)
+    model, provider, dynamic_key, api_base = litellm.get_llm_provider(
+        model=kwargs["model"],
+        custom_llm_provider=kwargs.get("custom_llm_provider"),
+        api_base=kwargs.get("api_base"),
+        api_key=kwargs.get("api_key"),
+    )
+    if provider != "openai":
+        return None
+    api_base, api_key = _openai_endpoint(plan, api_base, kwargs.get("api_key") or dynamic_key)
+    headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+    _add_organization(plan, headers)
+    fields: dict[str, Any] = {"model": model}
+    if kwargs.get("dimensions") is not None:
+        fields["dimensions"] = kwargs["dimensions"]
+    url = api_base.rstrip("/") + "/embeddings"
+    return EmbeddingWire(url, headers, fields, model, provider, bool(kwargs.get("api_base")))
+
+
+def _openai_endpoint(plan: _Plan, api_base: str | None, api_key: str | None) -> tuple[str, str]:
+    """The base URL and key LiteLLM's OpenAI provider uses (its settings, then the server's env)."""
+    litellm = plan.litellm
+    key = api_key or litellm.api_key or litellm.openai_key or plan.secret("OPENAI_API_KEY")
+    if not key:
+        raise ProviderAuthError(
+            "No API key for this provider: send one (bearer, `api-key` or "
+            "`LLM-PARAM-api-key`) or configure it in the server's environment."
+        )
+    return str(plan.openai_base(api_base)), str(key)
+
+
+def _add_organization(plan: _Plan, headers: dict[str, Any]) -> None:
+    organization = plan.litellm.organization or plan.secret("OPENAI_ORGANIZATION")
+    if organization:
+        headers.setdefault("OpenAI-Organization", organization)

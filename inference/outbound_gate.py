@@ -15,7 +15,9 @@ Every provider call passes `OutboundGate.check`, and every LiteLLM call `admit` 
 Outbound HTTP code in `inference/` (the direct relay, the model listing) sends through
 `gate.http_client()`: one policy-bound `httpx.AsyncClient` per event loop (on the aiohttp
 transport, see `http_client`), pooled, so the check costs once per connection and no lookup at
-all for an IP host. Never build another client for a caller's URL.
+all for an IP host. Never build another client for a caller's URL. The one exception is the
+provider URL the operator configured (`OPENAI_API_BASE` and the like, used when the caller names
+none): the policy governs callers' choices, so those calls go through `gate.operator_client()`.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class OutboundGate:
         self._allowed_until: dict[tuple[str, int], float] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
+        self._operator: httpx.AsyncClient | None = None
         self._openai: OrderedDict[tuple[str, str, str | None], openai.AsyncOpenAI] = OrderedDict()
         self._handler: AsyncHTTPHandler | None = None
 
@@ -92,9 +95,8 @@ class OutboundGate:
 
     def http_client(self) -> httpx.AsyncClient:
         """The policy-bound client of the running event loop (made on first use)."""
-        loop = asyncio.get_running_loop()
-        if self._http is None or self._loop is not loop:
-            # A client of another (finished) loop cannot be reused, nor closed from here.
+        self._own_loop()
+        if self._http is None:
             from inference.http_client import provider_client
 
             self._http = provider_client(
@@ -103,10 +105,30 @@ class OutboundGate:
                 policy=self.policy,
                 resolver=self._resolver,
             )
+        return self._http
+
+    def operator_client(self) -> httpx.AsyncClient:
+        """The client for the server's own configured provider URL (its environment, not a
+        caller's choice), which the policy does not judge: same pool limits, no checks."""
+        if self.policy is None:
+            return self.http_client()
+        self._own_loop()
+        if self._operator is None:
+            from inference.http_client import provider_client
+
+            self._operator = provider_client(
+                self._timeout, max_connections=self._max_connections, resolver=self._resolver
+            )
+        return self._operator
+
+    def _own_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            # Clients of another (finished) loop cannot be reused, nor closed from here.
+            self._http = self._operator = None
             self._loop = loop
             self._openai.clear()
             self._handler = None
-        return self._http
 
     def _litellm_handler(self) -> AsyncHTTPHandler:
         """LiteLLM's HTTP handler sending through the policy client (for its own providers)."""
@@ -119,9 +141,11 @@ class OutboundGate:
         return self._handler
 
     async def aclose(self) -> None:
-        if self._http is not None and self._loop is asyncio.get_running_loop():
-            await self._http.aclose()
-        self._http = None
+        if self._loop is asyncio.get_running_loop():
+            for client in (self._http, self._operator):
+                if client is not None:
+                    await client.aclose()
+        self._http = self._operator = None
         self._handler = None
         self._openai.clear()
 

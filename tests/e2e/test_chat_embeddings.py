@@ -16,6 +16,8 @@ import numpy as np
 import openai
 import pytest
 
+from tests.upstream.embeddings import embed_text
+
 
 def _sdk(server, base_url: str) -> openai.OpenAI:
     return openai.OpenAI(
@@ -197,6 +199,38 @@ def test_embeddings_float_and_base64_with_dimensions(openai_chat):
         model="text-embedding-3-small", input="red apple", dimensions=64
     )
     assert np.allclose(default.data[0].embedding, floats.data[0].embedding, atol=1e-6)
+
+
+def _embedding_calls(upstream, key: str) -> list:
+    return upstream.requests.where(lambda r: r.path == "/v1/embeddings" and r.api_key == key)
+
+
+def test_vectors_come_from_the_provider_as_base64_and_reach_the_client_unchanged(
+    openai_chat, upstream
+):
+    texts = ["harbour ferry at dawn", "orchard blossom and frost", "a third, longer text " * 20]
+    floats = openai_chat.embeddings.create(
+        model="text-embedding-3-small", input=texts, encoding_format="float"
+    )
+    sent = _embedding_calls(upstream, openai_chat.api_key)
+    assert [call.body.get("encoding_format") for call in sent] == ["base64"]
+    assert sent[0].body["input"] == texts
+    for item, text in zip(floats.data, texts, strict=True):
+        expected = np.asarray(embed_text(text, 1536), dtype="<f4")  # the provider's float32
+        assert np.array_equal(np.asarray(item.embedding, dtype="<f4"), expected)
+    assert floats.usage.prompt_tokens == sum(len(t.split()) for t in texts)
+
+
+def test_a_provider_without_base64_vectors_is_asked_for_floats(openai_chat, upstream):
+    first = openai_chat.embeddings.create(model="fake-floats-only-64", input=["red apple"])
+    second = openai_chat.embeddings.create(model="fake-floats-only-64", input=["green apple"])
+    sent = [
+        call.body.get("encoding_format") for call in _embedding_calls(upstream, openai_chat.api_key)
+    ]
+    # Refused once, then asked for floats straight away.
+    assert sent == ["base64", None, None]
+    assert np.allclose(first.data[0].embedding, embed_text("red apple", 64), atol=1e-6)
+    assert np.allclose(second.data[0].embedding, embed_text("green apple", 64), atol=1e-6)
 
 
 def test_models_list_and_retrieve(openai_chat):

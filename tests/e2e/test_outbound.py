@@ -146,3 +146,27 @@ def test_with_server_keys_loopback_is_refused_unless_allowed(
     assert reply.choices[0].message.content == f"Echo: {marker}"
     (sent,) = upstream_2.requests.containing(marker)
     assert sent.api_key == "sk-p"
+
+
+def test_the_operators_own_provider_url_is_not_judged_by_the_policy(
+    keyed_server: LiveServer, upstream: Upstream, marker: str, monkeypatch: pytest.MonkeyPatch
+):
+    """The policy is for callers' URLs: the server's configured provider (OPENAI_API_BASE, here
+    on loopback, which this server refuses to callers) is reached with the server's key."""
+    provider_key = f"sk-operator-{uuid.uuid4().hex}"
+    monkeypatch.setenv("OPENAI_API_BASE", upstream.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", provider_key)
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": marker}]
+    with openai.OpenAI(
+        base_url=keyed_server.url + "/v1", api_key=SERVER_KEY, max_retries=0, timeout=60
+    ) as client:
+        reply = client.chat.completions.create(model="openai/fake-model", messages=messages)
+        streamed = client.chat.completions.create(
+            model="openai/fake-model", messages=messages, stream=True
+        )
+        text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+        vectors = client.embeddings.create(model="openai/fake-embed-8", input=[marker])
+    assert reply.choices[0].message.content == text == f"Echo: {marker}"
+    assert len(vectors.data[0].embedding) == 8
+    sent = upstream.requests.containing(marker)
+    assert len(sent) == 3 and {r.api_key for r in sent} == {provider_key}

@@ -51,7 +51,8 @@ LiteLLM's `anthropic` provider reaches it with the base URL `Upstream.root_url`.
 
 Embeddings: a signed hashed bag of lower-cased word tokens, L2-normalised, so texts sharing words
 rank closer. Dimensions: the request's `dimensions`, else a trailing `-<int>` of the model name
-(`fake-embed-384`), else 1536. `encoding_format: base64` gives little-endian float32 bytes.
+(`fake-embed-384`), else 1536. `encoding_format: base64` gives little-endian float32 bytes; a
+model named `...floats-only...` refuses base64 with a 400 (param `encoding_format`).
 """
 
 from tests.upstream.log import RecordedRequest, RequestLog

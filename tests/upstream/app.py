@@ -131,6 +131,11 @@ def create_app(log: RequestLog) -> Starlette:
             # Like a real provider: a model has a largest number of dimensions.
             message = f"dimensions must be between 1 and {MAX_DIMENSIONS}"
             return JSONResponse(error_body(message, "invalid_request_error", "dimensions"), 400)
+        if "floats-only" in str(body["model"]) and body.get("encoding_format") == "base64":
+            # Like OpenAI-compatible servers that return floats only.
+            message = "encoding_format 'base64' is not supported"
+            refusal = error_body(message, "invalid_request_error", "encoding_format")
+            return JSONResponse(refusal, 400)
         failure = await injected(body, recorded)
         return failure or JSONResponse(embeddings_body(body))
 
