@@ -45,3 +45,6 @@ async def stop_services(state: AppState) -> None:
     work = state.services.get(WORK)
     if work is not None:
         await work.stop()
+    ingestion = state.services.get(INGESTION)
+    if isinstance(ingestion, Worker):
+        await ingestion.children.aclose()

@@ -1,19 +1,29 @@
-"""The child process of ``isolate``: limits itself, extracts stdin, prints the result as JSON."""
+"""The child process of ``isolate``: limits itself, extracts stdin, prints the result as JSON.
+
+Its stdin is one JSON line (``filename``, ``content_type``), then the file's bytes.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import resource
 import sys
 
 
 def main(argv: list[str]) -> None:
-    cpu, memory, filename, content_type = int(argv[0]), int(argv[1]), argv[2], argv[3] or None
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    cpu, memory = int(argv[0]), int(argv[1])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     from assistants.ingest.errors import IngestError
     from assistants.ingest.extract import extract_text
+    from assistants.ingest.formats import pdf  # noqa: F401  (ready before a file arrives)
 
+    # Started ahead of its file: it waits here, and the CPU limit counts from the file on.
+    header = json.loads(sys.stdin.buffer.readline())
+    filename, content_type = str(header["filename"]), header.get("content_type") or None
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    limit = cpu + math.ceil(usage.ru_utime + usage.ru_stime)
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
     data = sys.stdin.buffer.read()
     try:
         extracted = extract_text(data, filename, content_type)

@@ -19,8 +19,8 @@ from typing import Any
 from assistants.context import Ctx
 from assistants.ingest import ChunkingParams, IngestError, TextChunk, chunk_with
 from assistants.ingest.limits import DEFAULT_LIMITS
-from assistants.vector_stores.isolate import ProcessLimits, extract_bounded
-from assistants.vector_stores.jobs import worker_of
+from assistants.vector_stores.isolate import extract_bounded
+from assistants.vector_stores.jobs import Worker, worker_of
 from assistants.vector_stores.records import file_key
 from assistants.vector_stores.transitions import settle, transition
 from assistants.work.leases import WorkRef, unregister
@@ -80,7 +80,7 @@ async def run(ctx: Ctx, job: IngestJob) -> None:
     try:
         worker = worker_of(ctx)
         async with worker.gate.slot(ctx.tenant):
-            outcome = await _ingest(ctx, job, worker.process)
+            outcome = await _ingest(ctx, job, worker)
     except Superseded:
         outcome = None
     except IngestError as error:
@@ -105,7 +105,7 @@ async def run(ctx: Ctx, job: IngestJob) -> None:
         await ctx.store.docs.write(unregister(work_ref(ctx.tenant, job)))
 
 
-async def _ingest(ctx: Ctx, job: IngestJob, process: ProcessLimits) -> Outcome:
+async def _ingest(ctx: Ctx, job: IngestJob, worker: Worker) -> Outcome:
     await _ensure_current(ctx, job)
     if job.file_bytes > DEFAULT_LIMITS.max_input_bytes:
         return Outcome("failed", last_error={"code": "invalid_file", "message": "File too large."})
@@ -113,7 +113,9 @@ async def _ingest(ctx: Ctx, job: IngestJob, process: ProcessLimits) -> Outcome:
     data = b"".join(parts)  # extract_text takes bytes as they are: one copy of the file, not two
     del parts
     content_type = mimetypes.guess_type(job.filename)[0]
-    extracted = await extract_bounded(data, job.filename, content_type, process)
+    extracted = await extract_bounded(
+        data, job.filename, content_type, worker.process, children=worker.children
+    )
     del data
     pieces = await asyncio.to_thread(chunk_with, extracted.text, job.params)
     # Chunks of an earlier ingestion of the same file (re-added to the store) go first.

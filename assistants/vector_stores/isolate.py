@@ -5,11 +5,13 @@ bomb DOCX of 300 KB is 100 MiB of XML). Size checks catch what a file declares; 
 rest: the parser runs in a child process (``extract_child``) with ``RLIMIT_CPU`` and
 ``RLIMIT_AS`` set, and is killed at the wall-time limit. The child gets the file on stdin, no
 credentials in its environment, and answers JSON. Plain text, JSON and CSV parse in a thread.
+``Children`` keeps one child started ahead (interpreter up, parsers imported, waiting on stdin).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -39,31 +41,79 @@ def over_limit(what: str) -> ExtractionFailed:
     return ExtractionFailed(f"The file could not be parsed within the {what} limit for one file.")
 
 
+async def start_child(process: ProcessLimits) -> asyncio.subprocess.Process:
+    """A child that readies its parsers, then parses the one file it is sent on stdin."""
+    env = {"PYTHONPATH": _ROOT, "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "assistants.vector_stores.extract_child",
+        str(process.cpu_seconds),
+        str(process.memory_bytes),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env=env,
+    )
+
+
+class Children:
+    """Extraction children with one kept started ahead, so that a file waits for its parse only,
+    not for an interpreter to start and import its parsers (each child still parses one file)."""
+
+    def __init__(self, process: ProcessLimits) -> None:
+        self.process = process
+        self._spare: asyncio.subprocess.Process | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def take(self) -> asyncio.subprocess.Process:
+        loop = asyncio.get_running_loop()
+        spare, self._spare = self._spare, None
+        if spare is not None and (self._loop is not loop or spare.returncode is not None):
+            _kill(spare)  # of an earlier event loop, or gone
+            spare = None
+        child = spare or await start_child(self.process)
+        self._spare, self._loop = await start_child(self.process), loop
+        return child
+
+    @property
+    def spare_pid(self) -> int | None:
+        """The process id of the child waiting for the next file, if one is started."""
+        return None if self._spare is None else self._spare.pid
+
+    async def aclose(self) -> None:
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return
+        _kill(spare)
+        if self._loop is asyncio.get_running_loop():
+            await spare.wait()
+
+
+def _kill(child: asyncio.subprocess.Process) -> None:
+    if child.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid, signal.SIGKILL)
+
+
 async def extract_bounded(
     data: bytes,
     filename: str,
     content_type: str | None,
     process: ProcessLimits,
     limits: ExtractionLimits = DEFAULT_LIMITS,
+    children: Children | None = None,
 ) -> ExtractedText:
+    """The text of ``data``; heavy formats in a child process (one of ``children``'s, started
+    ahead, when given) bounded by ``process``."""
     if format_of(data, filename, content_type) not in HEAVY:
         return await asyncio.to_thread(extract_text, data, filename, content_type, limits=limits)
-    env = {"PYTHONPATH": _ROOT, "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "assistants.vector_stores.extract_child",
-        str(process.cpu_seconds),
-        str(process.memory_bytes),
-        filename,
-        content_type or "",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=env,
-    )
+    child = await (children.take() if children is not None else start_child(process))
+    header = json.dumps({"filename": filename, "content_type": content_type}).encode()
     try:
-        out, _ = await asyncio.wait_for(child.communicate(data), process.wall_seconds)
+        out, _ = await asyncio.wait_for(
+            child.communicate(header + b"\n" + data), process.wall_seconds
+        )
     except TimeoutError:
         raise over_limit(f"{process.wall_seconds:g}-second time") from None
     finally:

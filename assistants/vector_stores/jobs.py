@@ -1,5 +1,6 @@
-"""This process's ingestion: the fair concurrency gate, the per-file process limits, and the jobs
-started without the durable work service (library use), so that callers can wait for them."""
+"""This process's ingestion: the fair concurrency gate, the per-file process limits and extraction
+children, and the jobs started without the durable work service (library use), so that callers
+can wait for them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from assistants.context import Ctx
 from assistants.vector_stores.fair import FairGate
-from assistants.vector_stores.isolate import ProcessLimits
+from assistants.vector_stores.isolate import Children, ProcessLimits
 
 MAX_PARALLEL_JOBS = 4
 SERVICE = "ingestion.worker"
@@ -21,6 +22,10 @@ class Worker:
     gate: FairGate = field(default_factory=lambda: FairGate(MAX_PARALLEL_JOBS))
     process: ProcessLimits = field(default_factory=ProcessLimits)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    children: Children = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.children = Children(self.process)
 
     def start(self, ctx: Ctx, coro: Coroutine[Any, Any, Any]) -> None:
         if ctx.spawn is not None:

@@ -1,23 +1,36 @@
-"""PDF: pypdf's text of each page, in page order, page boundaries kept."""
+"""PDF: PDFium's text of each page (pypdfium2), in page order, page boundaries kept."""
 
 from __future__ import annotations
 
-import io
-
-from pypdf import PasswordType, PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError
+import pypdfium2 as pdfium
 
 from assistants.ingest.errors import ExtractionFailed
 from assistants.ingest.limits import ExtractionLimits, TextBudget
 from assistants.ingest.models import ExtractedText, FileFormat
 from assistants.ingest.text import normalize_text
 
+_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD: encrypted, and the empty user password does not open it
+
 
 def extract(data: bytes, limits: ExtractionLimits) -> ExtractedText:
-    # strict=False: real-world PDFs are often slightly malformed and still readable.
-    reader = PdfReader(io.BytesIO(data), strict=False)
-    _unlock(reader)
-    count = len(reader.pages)
+    # PDFium opens many malformed PDFs (it repairs cross-reference tables) and decrypts those
+    # encrypted only to set permissions (empty user password) by itself.
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as error:
+        if getattr(error, "err_code", None) == _PASSWORD_ERROR:
+            raise ExtractionFailed(
+                "The PDF is encrypted or password-protected; its text cannot be read."
+            ) from None
+        raise
+    try:
+        return _pages(document, limits)
+    finally:
+        document.close()
+
+
+def _pages(document: pdfium.PdfDocument, limits: ExtractionLimits) -> ExtractedText:
+    count = len(document)
     if count > limits.max_pdf_pages:
         raise ExtractionFailed(
             f"The PDF has {count:,} pages; at most {limits.max_pdf_pages:,} pages are supported."
@@ -25,10 +38,10 @@ def extract(data: bytes, limits: ExtractionLimits) -> ExtractedText:
     budget = TextBudget(limits.max_text_chars)
     pages: list[str] = []
     unreadable: list[int] = []
-    for number, page in enumerate(reader.pages, start=1):
+    for number in range(1, count + 1):
         try:
-            raw = page.extract_text()
-        except Exception:  # pypdf raises many types on bad content; lose only this page
+            raw = _page_text(document, number - 1)
+        except pdfium.PdfiumError:  # a damaged page: lose only this page
             unreadable.append(number)
             raw = ""
         pages.append(budget.take(normalize_text(raw)))
@@ -38,15 +51,13 @@ def extract(data: bytes, limits: ExtractionLimits) -> ExtractedText:
     return ExtractedText.from_pages(pages, FileFormat.PDF, warnings)
 
 
-def _unlock(reader: PdfReader) -> None:
-    if not reader.is_encrypted:
-        return
+def _page_text(document: pdfium.PdfDocument, index: int) -> str:
+    page = document[index]
     try:
-        # Many PDFs are encrypted only to set permissions, with an empty user password.
-        unlocked = reader.decrypt("") != PasswordType.NOT_DECRYPTED
-    except (DependencyError, NotImplementedError, FileNotDecryptedError):
-        unlocked = False
-    if not unlocked:
-        raise ExtractionFailed(
-            "The PDF is encrypted or password-protected; its text cannot be read."
-        )
+        text_page = page.get_textpage()
+        try:
+            return str(text_page.get_text_bounded())
+        finally:
+            text_page.close()
+    finally:
+        page.close()

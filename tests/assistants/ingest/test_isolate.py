@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import time
+from pathlib import Path
 
 import pytest
 
 from assistants.ingest import ExtractionFailed
-from assistants.vector_stores.isolate import ProcessLimits, extract_bounded
+from assistants.vector_stores.isolate import Children, ProcessLimits, extract_bounded
 from tests.assistants.ingest.documents import docx_bytes
 from tests.support.bombs import docx_bomb
 
@@ -46,3 +49,46 @@ async def test_an_ordinary_document_is_extracted_in_the_child():
         ProcessLimits(),
     )
     assert "Quarterly report" in extracted.text and "Revenue grew" in extracted.text
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+
+
+async def test_a_child_started_ahead_parses_the_next_file_and_only_that_one():
+    children = Children(ProcessLimits())
+    document = docx_bytes(["First file"], [], [])
+    try:
+        first = await extract_bounded(document, "a.docx", None, ProcessLimits(), children=children)
+        ready = children.spare_pid
+        assert ready is not None and _alive(ready)
+        second = await extract_bounded(
+            docx_bytes(["Second file"], [], []), "b.docx", None, ProcessLimits(), children=children
+        )
+        assert "First file" in first.text and "Second file" in second.text
+        assert not _alive(ready)  # it parsed the second file and exited
+        assert children.spare_pid not in (None, ready)
+    finally:
+        spare = children.spare_pid
+        await children.aclose()
+    assert spare is not None and not _alive(spare) and children.spare_pid is None
+
+
+async def test_a_child_started_ahead_still_stops_at_the_cpu_limit(heavy_docx):
+    limits = ProcessLimits(1, 1024 * MIB, 30)
+    children = Children(limits)
+    try:
+        await extract_bounded(
+            docx_bytes(["warm"], [], []), "w.docx", None, limits, children=children
+        )
+        await asyncio.sleep(1.5)  # the ready child has waited: its wait is not its parse's time
+        started = time.monotonic()
+        with pytest.raises(ExtractionFailed, match="1-second CPU time limit"):
+            await extract_bounded(heavy_docx, "slow.docx", None, limits, children=children)
+        assert time.monotonic() - started < 15
+    finally:
+        await children.aclose()
