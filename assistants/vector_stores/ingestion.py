@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import mimetypes
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from assistants.context import Ctx
@@ -30,6 +32,7 @@ from storage.base import Chunk, Json
 log = logging.getLogger("assistants.ingestion")
 
 EMBED_BATCH = 128
+EMBED_IN_FLIGHT = 4  # embedding calls of one file at once: a provider serves them side by side
 KIND = "ingest"
 
 
@@ -122,13 +125,14 @@ async def _ingest(ctx: Ctx, job: IngestJob, worker: Worker) -> Outcome:
     await ctx.store.chunks.delete_file(ctx.tenant, job.vector_store_id, job.file_id)
     pages = [extracted.page_of(p.char_start) for p in pieces]
     batches = [pieces[i : i + EMBED_BATCH] for i in range(0, len(pieces), EMBED_BATCH)]
-    # Embed batch k+1 while batch k is written.
-    pending = _embed(ctx, job, batches[0]) if batches else None
+    # Up to EMBED_IN_FLIGHT batches are being embedded while the earliest is written, in order.
+    pending: deque[asyncio.Task[tuple[list[list[float]], int]]] = deque()
+    waiting = iter(batches)
     try:
-        for number, batch in enumerate(batches):
-            assert pending is not None
-            vectors, dimensions = await pending
-            pending = _embed(ctx, job, batches[number + 1]) if number + 1 < len(batches) else None
+        for batch in batches:
+            for ahead in islice(waiting, EMBED_IN_FLIGHT - len(pending)):
+                pending.append(_embed(ctx, job, ahead))
+            vectors, dimensions = await pending.popleft()
             await _ensure_current(ctx, job)
             chunks = [
                 Chunk(job.file_id, p.index, p.text, vector, _metadata(job, pages[p.index]))
@@ -136,8 +140,8 @@ async def _ingest(ctx: Ctx, job: IngestJob, worker: Worker) -> Outcome:
             ]
             await ctx.store.chunks.add(ctx.tenant, job.vector_store_id, chunks, dimensions)
     finally:
-        if pending is not None:
-            pending.cancel()
+        for task in pending:
+            task.cancel()
     return Outcome("completed", usage_bytes=len(extracted.text.encode("utf-8")))
 
 

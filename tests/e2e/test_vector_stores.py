@@ -227,6 +227,36 @@ def test_cancel_a_batch(client):
     assert client.vector_stores.files.content(ids[0], vector_store_id=store.id).data == []
 
 
+def test_one_files_embedding_calls_run_side_by_side_and_chunks_keep_their_order(client, upstream):
+    """A file of 6 embedding batches (128 chunks each) against a provider taking 1 s per call:
+    4 calls are made at once, the rest as earlier ones return; the index keeps file order."""
+    slow = client.with_options(
+        default_headers={**client.default_headers, "embedding-model": "fake-embed-8-slow-1000"}
+    )
+    words = " ".join(f"w{n}" for n in range(19_000))  # ~700 chunks of 100 tokens
+    store = slow.vector_stores.create(name="wide")
+    file_id = upload(client, "wide.txt", words)
+    done = slow.vector_stores.files.create_and_poll(
+        file_id=file_id,
+        vector_store_id=store.id,
+        chunking_strategy=SMALL_CHUNKS,  # type: ignore[arg-type]
+        poll_interval_ms=200,
+    )
+    assert done.status == "completed", done.last_error
+    calls = sorted(
+        upstream.requests.where(
+            lambda r: r.path == "/v1/embeddings" and r.api_key == client.api_key
+        ),
+        key=lambda r: r.received_at,
+    )
+    assert len(calls) >= 5
+    started = [r.received_at - calls[0].received_at for r in calls]
+    assert max(started[:4]) < 0.6  # the first 4 at once, not 1 s apart
+    assert started[4] >= 0.9  # the 5th once the first returned
+    parts = list(slow.vector_stores.files.content(file_id, vector_store_id=store.id))
+    assert "".join(p.text for p in parts[:3]).split()[:3] == ["w0", "w1", "w2"]
+
+
 @pytest.fixture
 def corpus_store(client):
     docs = corpus()
