@@ -6,7 +6,8 @@ Per backend (sqlite always; Cassandra when a node answers on 127.0.0.1:9042):
   the background job reads the blob, extracts, chunks, embeds through the inference engine
   against the fake upstream (in its own process, as a remote provider's work is not the
   server's) and indexes. Reported as pages/s and chunks/s, for the ``auto`` strategy (800/400
-  tokens) and for small static chunks (200/100) that make many more chunks.
+  tokens) and for small static chunks (200/100) that make many more chunks; then ``--batch-files``
+  copies of it as one file batch (small chunks), whose jobs run side by side.
 * search: ``assistants.retrieval.search`` end to end (query embedding over HTTP, index search,
   attribute lookups, last_active_at), and the chunk index alone on a store of synthetic chunks;
   p50/p99 of each.
@@ -47,8 +48,9 @@ from assistants.files.service import create_file
 from assistants.ingest import AUTO_CHUNKING, ChunkingParams, chunk_with, extract_text
 from assistants.retrieval import search
 from assistants.vector_stores import service
+from assistants.vector_stores.batches import create_batch
 from assistants.vector_stores.files import create_vector_store_file, get_vector_store_file
-from assistants.vector_stores.ingestion import EMBED_BATCH
+from assistants.vector_stores.ingestion import EMBED_BATCH, EMBED_IN_FLIGHT
 from assistants.vector_stores.jobs import worker_of
 from bench.chat_relay import start_upstream
 from inference.litellm_engine import LiteLLMEngine
@@ -136,13 +138,19 @@ async def stage_times(pdf: bytes) -> dict[str, float]:
 
 
 async def pipeline_floor(ctx: Ctx, pdf: bytes) -> dict[str, float]:
-    """The small-chunk ingestion without the index: extract, chunk, embed (chunks/s)."""
+    """The small-chunk ingestion without the index: extract (in this process), chunk, embed with
+    as many calls in flight as ingestion makes (chunks/s)."""
     start = time.perf_counter()
     extracted = await asyncio.to_thread(extract_text, pdf, "bench.pdf")
     pieces = await asyncio.to_thread(chunk_with, extracted.text, SMALL_CHUNKS)
-    for first in range(0, len(pieces), EMBED_BATCH):
-        batch = [p.text for p in pieces[first : first + EMBED_BATCH]]
-        await ctx.inference.embed(batch, model="text-embedding-3-small", options=ctx.options)
+    gate = asyncio.Semaphore(EMBED_IN_FLIGHT)
+
+    async def embed(first: int) -> None:
+        async with gate:
+            batch = [p.text for p in pieces[first : first + EMBED_BATCH]]
+            await ctx.inference.embed(batch, model="text-embedding-3-small", options=ctx.options)
+
+    await asyncio.gather(*(embed(first) for first in range(0, len(pieces), EMBED_BATCH)))
     return {"chunks": len(pieces), "chunks_per_s": len(pieces) / (time.perf_counter() - start)}
 
 
@@ -164,6 +172,38 @@ async def ingest(ctx: Ctx, pdf: bytes, pages: int, chunking: dict[str, Any] | No
         "store_id": store["id"],
         "seconds": seconds,
         "pages_per_s": pages / seconds,
+        "chunks": chunks,
+        "chunks_per_s": chunks / seconds,
+    }
+
+
+async def ingest_batch(ctx: Ctx, pdf: bytes, pages: int, files: int) -> dict:
+    """``files`` copies of the PDF added as one file batch (small chunks): jobs run side by side."""
+    ids = [
+        (await create_file(ctx, io.BytesIO(pdf), f"b{n}.pdf", "assistants"))["id"]
+        for n in range(files)
+    ]
+    store = await service.create_vector_store(ctx, {"name": "batch"})
+    start = time.perf_counter()
+    await create_batch(
+        ctx,
+        store["id"],
+        {
+            "file_ids": ids,
+            "chunking_strategy": {"type": "static", "static": dataclasses.asdict(SMALL_CHUNKS)},
+        },
+    )
+    await asyncio.wait_for(worker_of(ctx).drain(), PHASE_TIMEOUT)
+    seconds = time.perf_counter() - start
+    chunks = 0
+    for file_id in ids:
+        done = await get_vector_store_file(ctx, store["id"], file_id)
+        if done["status"] != "completed":
+            raise RuntimeError(f"ingestion ended {done['status']}: {done['last_error']}")
+        chunks += len(await ctx.store.chunks.file_chunks(ctx.tenant, store["id"], file_id))
+    return {
+        "seconds": seconds,
+        "pages_per_s": pages * files / seconds,
         "chunks": chunks,
         "chunks_per_s": chunks / seconds,
     }
@@ -205,6 +245,7 @@ async def run_backend(
         small = await ingest(
             ctx, pdf, args.pages, {"type": "static", "static": dataclasses.asdict(SMALL_CHUNKS)}
         )
+        batch = await ingest_batch(ctx, pdf, args.pages, args.batch_files)
         rng = random.Random(3)
         queries = [
             f"page report code P{rng.randint(1, args.pages):03d}X " + rng.choice(SUBJECTS)
@@ -246,12 +287,14 @@ async def run_backend(
             "stages": stages,
             "ingest_auto": auto,
             "ingest_small_chunks": small,
+            f"batch of {args.batch_files}, small": batch,
             "search_end_to_end": end_to_end,
             "file_search": {
                 "hybrid": big_hybrid,
                 "semantic only": big_semantic,
                 "query embedding alone": embed_only,
             },
+            "batch_label": f"batch of {args.batch_files}, small",
             "pipeline_floor": await pipeline_floor(ctx, pdf),
             "index_add_per_s": add_rate,
             "synthetic_chunks": args.chunks,
@@ -309,7 +352,7 @@ def report(result: dict) -> None:
     print(f"\n== {result['backend']} ==")
     stages = result["stages"]
     print(f"{'extract + chunk only':22s} {stages['extract_s']:6.2f} s + {stages['chunk_s']:.2f} s")
-    for label in ("ingest_auto", "ingest_small_chunks"):
+    for label in ("ingest_auto", "ingest_small_chunks", result["batch_label"]):
         r = result[label]
         print(
             f"{label:22s} {r['seconds']:6.2f} s  {r['pages_per_s']:7.1f} pages/s  "
@@ -355,5 +398,6 @@ if __name__ == "__main__":
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--searches", type=int, default=200)
     parser.add_argument("--chunks", type=int, default=10_000)
+    parser.add_argument("--batch-files", type=int, default=4)
     parser.add_argument("--backends", type=lambda s: s.split(","), default=["sqlite", "cassandra"])
     asyncio.run(main(parser.parse_args()))
