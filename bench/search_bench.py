@@ -51,6 +51,7 @@ from assistants.vector_stores import service
 from assistants.vector_stores.batches import create_batch
 from assistants.vector_stores.files import create_vector_store_file, get_vector_store_file
 from assistants.vector_stores.ingestion import EMBED_BATCH, EMBED_IN_FLIGHT
+from assistants.vector_stores.jobs import SERVICE as WORKER
 from assistants.vector_stores.jobs import worker_of
 from bench.chat_relay import start_upstream
 from inference.litellm_engine import LiteLLMEngine
@@ -229,15 +230,16 @@ async def run_backend(
     name: str, provider: StoreProvider, base_url: str, args: argparse.Namespace
 ) -> dict:
     await provider.start()
+    engine = LiteLLMEngine()
+    services: dict[str, Any] = {}
     try:
-        engine = LiteLLMEngine()
         await asyncio.to_thread(engine.warm)
         ctx = Ctx(
             store=await provider.for_request(None, None),
             tenant=uuid.uuid4().hex,
             inference=engine,
             options=ProviderOptions(base_url=base_url),
-            services={},
+            services=services,
         )
         pdf = build_pdf(args.pages)
         stages = await stage_times(pdf)
@@ -304,6 +306,10 @@ async def run_backend(
             },
         }
     finally:
+        await engine.aclose()
+        worker = services.get(WORKER)
+        if worker is not None:
+            await worker.children.aclose()
         await provider.close()
 
 
