@@ -27,6 +27,8 @@ _CALL_KEYS = frozenset(
 # Set by LiteLLM for calls it must handle itself (JSON mode emulation, functions in the prompt).
 _LITELLM_ONLY = ("json_mode", "functions_unsupported_model", "fake_stream")
 _MAPPED_CALLS = 1024
+ORGANIZATION_HEADER = "OpenAI-Organization"
+"""Sent to provider `openai` (any base URL) when the server has an organization configured."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +227,7 @@ def prepare(litellm: ModuleType, kwargs: Mapping[str, Any], *, stream: bool) -> 
     if provider == "openai":
         organization = litellm.organization or plan.secret("OPENAI_ORGANIZATION")
         if organization:
-            headers.setdefault("OpenAI-Organization", organization)
+            headers.setdefault(ORGANIZATION_HEADER, organization)
     url = config.get_complete_url(
         api_base=api_base,
         api_key=api_key,
@@ -247,6 +249,19 @@ def prepare(litellm: ModuleType, kwargs: Mapping[str, Any], *, stream: bool) -> 
                 extra_body=extra_body, request=body, model=model, litellm_params=litellm_params
             )
         )
+    return wire_call(url, headers, body, model=model, provider=provider, stream=stream)
+
+
+def wire_call(
+    url: str,
+    headers: Mapping[str, Any],
+    body: dict[str, Any],
+    *,
+    model: str,
+    provider: str,
+    stream: bool,
+) -> WireCall:
+    """The call as sent: a streamed one asks for a stream, a plain one has no stream options."""
     if stream:
         body["stream"] = True
     else:
