@@ -86,6 +86,7 @@ _FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
 _SCHEMA_REWRITTEN = frozenset({"pattern", "patternProperties"})
 _TOP_LEVEL_REWRITTEN = frozenset({"allOf", "anyOf", "oneOf", "enum", "const", "not"})
 _MAX_STOPS = 4  # LiteLLM truncates longer stop lists
+_MAX_SCHEMA_NODES = 10_000
 
 
 def prepare(
@@ -207,9 +208,12 @@ def _function_tool(tool: Any) -> bool:
 
 
 def _has_key(value: Any, names: frozenset[str]) -> bool:
-    """Whether any dict within `value` has one of `names` as a key (iteratively: no recursion)."""
+    """Whether any dict within `value` has one of `names` as a key; True for a structure too
+    large to be sure of (a cyclic one built in code)."""
     pending = [value]
-    while pending:
+    for _ in range(_MAX_SCHEMA_NODES):
+        if not pending:
+            return False
         item = pending.pop()
         if isinstance(item, dict):
             if item.keys() & names:
@@ -217,7 +221,7 @@ def _has_key(value: Any, names: frozenset[str]) -> bool:
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
-    return False
+    return True
 
 
 def _named_function(choice: Any) -> bool:

@@ -157,6 +157,13 @@ REQUESTS: dict[str, dict[str, Any]] = {
         "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
         "parallel_tool_calls": False,
     },
+    "text parts in every role": {
+        "messages": [
+            {"role": role, "content": [{"type": "text", "text": f"{role} says"}]}
+            for role in ("system", "user", "assistant")
+        ]
+        + [{"role": "tool", "tool_call_id": "c1", "content": [{"type": "text", "text": "42"}]}]
+    },
     "tools without a schema": {"tools": [{"type": "function", "function": {"name": "now"}}]},
     "tool choice without tools": {"tool_choice": "required", "parallel_tool_calls": True},
     "non-ASCII text": {"messages": [{"role": "user", "content": "Grüß dich, 東京 \u2028 😀"}]},
@@ -237,6 +244,9 @@ def said(*parts: dict[str, Any]) -> list[dict[str, Any]]:
 REGEX = {"type": "object", "properties": {"a": {"type": "string", "pattern": "^a"}}}
 IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}
 CACHED = {"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}}
+DEEP: dict[str, Any] = {"type": "object"}
+for _ in range(20_000):
+    DEEP = {"type": "object", "properties": {"a": DEEP}}
 WAITING: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
     "o-series": ("o3-mini", BASE, {"max_tokens": 5}),
     "gpt-5": ("openai/gpt-5-mini", HOSTED, {}),
@@ -270,6 +280,7 @@ WAITING: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
     "no role": ("fake-model", BASE, {"messages": [{"content": "x"}]}),
     "a role no string": ("fake-model", BASE, {"messages": [{"role": ["user"]}]}),
     "no messages": ("fake-model", BASE, {"messages": []}),
+    "a schema too deep to walk": ("fake-model", BASE, {"tools": [tool(DEEP)]}),
     "a lone surrogate": ("fake-model", BASE, {"messages": [{"role": "user", "content": "\ud83d"}]}),
 }
 
