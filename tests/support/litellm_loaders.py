@@ -49,18 +49,3 @@ class UnloadableLoader:
 
     def load(self) -> ModuleType:
         raise AssertionError("this call waited for LiteLLM")
-
-
-class LoadingLoader:
-    """LiteLLM reported as still importing, yet handed over at once to a call that asks: every
-    call that can go without it does, the others are served as usual."""
-
-    def __init__(self) -> None:
-        self.loads = 0
-
-    def is_loaded(self) -> bool:
-        return False
-
-    def load(self) -> ModuleType:
-        self.loads += 1
-        return load_litellm()
