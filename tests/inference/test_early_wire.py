@@ -72,12 +72,14 @@ def litellm_providers() -> frozenset[str]:
 def arguments(
     model: str, headers: Mapping[str, str], providers: frozenset[str], params: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The engine's `acompletion` arguments for a chat call (as `LiteLLMEngine` builds them)."""
+    """The engine's `acompletion` arguments for a chat call (as `LiteLLMEngine` builds them);
+    `drop_params` among `params` is the setting (default on)."""
     fields = dict(params)
     messages = fields.pop("messages", [{"role": "user", "content": "Hello!"}])
+    drop = fields.pop("drop_params", True)
     request = ChatRequest(model=model, messages=messages, **fields)
     options = options_from_headers(headers)
-    return chat_arguments(request, options, providers, timeout=5.0, drop_params=True).kwargs
+    return chat_arguments(request, options, providers, timeout=5.0, drop_params=drop).kwargs
 
 
 def early(model: str, headers: Mapping[str, str], params: Mapping[str, Any], stream: bool):
@@ -170,13 +172,14 @@ REQUESTS: dict[str, dict[str, Any]] = {
 }
 
 
+@pytest.mark.parametrize("drop_params", [True, False], ids=["drop", "keep"])
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
-@pytest.mark.parametrize("name", ["fake-model", "gpt-4o-mini", "gpt-4"])
+@pytest.mark.parametrize("name", ["fake-model", "gpt-4o-mini", "gpt-4", "gpt-3.5-turbo-16k"])
 @pytest.mark.parametrize("shape", sorted(REQUESTS))
 def test_parameters_messages_and_tools_are_sent_as_litellm_sends_them(
-    shape: str, name: str, stream: bool
+    shape: str, name: str, stream: bool, drop_params: bool
 ) -> None:
-    params = REQUESTS[shape]
+    params = {**REQUESTS[shape], "drop_params": drop_params}
     for model, headers in routes(name):
         call = early(model, headers, params, stream)
         assert call is not None, model
