@@ -119,7 +119,7 @@ def prepare(
         body.pop("tool_choice", None)
     try:
         return wire_call(url, headers, body, model=model, provider=_OPENAI, stream=stream)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None  # a value JSON cannot carry: LiteLLM's path decides what to do with it
 
 

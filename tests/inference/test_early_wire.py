@@ -284,6 +284,7 @@ WAITING: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
     "a role no string": ("fake-model", BASE, {"messages": [{"role": ["user"]}]}),
     "no messages": ("fake-model", BASE, {"messages": []}),
     "a schema too deep to walk": ("fake-model", BASE, {"tools": [tool(DEEP)]}),
+    "a value too deep to encode": ("fake-model", BASE, {"logit_bias": DEEP}),
     "a lone surrogate": ("fake-model", BASE, {"messages": [{"role": "user", "content": "\ud83d"}]}),
 }
 
