@@ -4,8 +4,11 @@ In fresh processes, ``--runs`` times each (medians), all on 127.0.0.1:
 
 1. ``python run.py`` (one worker, SQLite in a temp dir): process start to the first ``/v1/health``
    answer; then, at once, the first chat completion through the fake upstream (``base-url``)
-   and the first ``GET /v1/models``; then a warm chat completion. The baseline, in the same run:
-   a bare Starlette app under uvicorn answering ``/v1/health`` (process start to first answer).
+   and the first ``GET /v1/models``; then a warm chat completion. The first chat completion is
+   also measured streamed (to the end of the stream), and, as its baseline, with
+   ``ASSISTANTS_LLM_RELAY=litellm`` (the same server without the early path: the call waits for
+   ``import litellm``). The baseline of ``/v1/health``, in the same run: a bare Starlette app
+   under uvicorn (process start to first answer).
 2. The test suite's ``LiveServer`` (uvicorn in a thread of a fresh process): process start to
    the first ``/v1/health``.
 3. ``GET /v1/models`` on a warm server (``--requests``, p50 latency over HTTP) against the same
@@ -115,6 +118,19 @@ def timed_post(client: httpx.Client, url: str, body: dict, headers: dict[str, st
     return time.perf_counter() - started
 
 
+def timed_stream(client: httpx.Client, url: str, body: dict, headers: dict[str, str]) -> float:
+    """Seconds to the end of a streamed chat completion."""
+    started = time.perf_counter()
+    with client.stream(
+        "POST", url, json={**body, "stream": True}, headers=headers, timeout=120
+    ) as r:
+        if r.status_code != 200:
+            raise RuntimeError(f"{url}: {r.status_code} {r.read()[:300]!r}")
+        if b"data: [DONE]" not in b"".join(r.iter_bytes()):
+            raise RuntimeError(f"{url}: the stream did not end with [DONE]")
+    return time.perf_counter() - started
+
+
 def timed_get(client: httpx.Client, url: str, headers: dict[str, str]) -> tuple[float, int]:
     started = time.perf_counter()
     response = client.get(url, headers=headers, timeout=120)
@@ -123,7 +139,9 @@ def timed_get(client: httpx.Client, url: str, headers: dict[str, str]) -> tuple[
     return time.perf_counter() - started, len(response.json()["data"])
 
 
-def server_run(env: dict[str, str], upstream: str) -> dict[str, float]:
+def server_run(
+    env: dict[str, str], upstream: str, *, stream: bool = False, relay: str = "direct"
+) -> dict[str, float]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     headers = {"authorization": "Bearer sk-cold", "base-url": upstream}
@@ -135,14 +153,16 @@ def server_run(env: dict[str, str], upstream: str) -> dict[str, float]:
             env={
                 **env, "PORT": str(port), "HOST": "127.0.0.1", "WORKERS": "1",
                 "LOG_LEVEL": "warning", "ASSISTANTS_STORE": f"sqlite:///{tmp}/c.db",
+                "ASSISTANTS_LLM_RELAY": relay,
             },
             cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         # Made before the start: a client's own set-up (TLS context) must not count.
         client = httpx.Client()
+        first = timed_stream if stream else timed_post
         try:
             health = wait_for(url + "/v1/health", started, process)
-            first_chat = timed_post(client, url + "/v1/chat/completions", chat, headers)
+            first_chat = first(client, url + "/v1/chat/completions", chat, headers)
             models_url = url + "/v1/models"
             first_models, listed = timed_get(client, models_url, {"authorization": "Bearer sk"})
             warm_chat = statistics.median(
@@ -257,7 +277,11 @@ def main() -> None:
         try:
             server_run(env, base)  # fills the bytecode cache; not measured
             live_server_run(env)
-            runs = [server_run(env, base) for _ in range(args.runs)]
+            runs, streamed, waiting = [], [], []
+            for _ in range(args.runs):  # interleaved, so that the machine's load hits all alike
+                runs.append(server_run(env, base))
+                streamed.append(server_run(env, base, stream=True)["first_chat"])
+                waiting.append(server_run(env, base, relay="litellm")["first_chat"])
             listed = int(runs[0]["listed"])
             bare = [bare_run(env, listed) for _ in range(args.runs)]
             live = [live_server_run(env) for _ in range(args.runs)]
@@ -272,10 +296,13 @@ def main() -> None:
                 f"    first /v1/health {med('health'):.2f} s; bare Starlette+uvicorn "
                 f"{bare_health:.2f} s; ratio {med('health') / bare_health:.2f}x"
             )
+            first, waited = med("first_chat"), statistics.median(waiting)
             print(
-                f"    then at once: first chat completion {med('first_chat') * 1000:.0f} ms "
-                f"(a warm one: {med('warm_chat') * 1000:.1f} ms; ratio "
-                f"{med('first_chat') / med('warm_chat'):.1f}x), first GET /v1/models "
+                f"    then at once: first chat completion {first * 1000:.0f} ms (streamed: "
+                f"{statistics.median(streamed) * 1000:.0f} ms); the same server waiting for "
+                f"`import litellm` (ASSISTANTS_LLM_RELAY=litellm): {waited * 1000:.0f} ms; ratio "
+                f"{first / waited:.3f}x\n    a warm chat completion: {med('warm_chat') * 1000:.1f} "
+                f"ms (first / warm: {first / med('warm_chat'):.1f}x); first GET /v1/models "
                 f"{med('first_models') * 1000:.0f} ms ({listed} models)"
             )
             print(f"\n[2] tests' LiveServer: first /v1/health {statistics.median(live):.2f} s")

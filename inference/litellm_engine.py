@@ -3,6 +3,8 @@
 Chat and embeddings calls to OpenAI-compatible providers are prepared by LiteLLM and sent by the
 direct relay (`openai_wire`, `direct`), which streams without rebuilding objects per chunk and
 takes vectors as base64; every other call goes through `litellm.acompletion` / `aembedding`.
+While LiteLLM is still being imported, plain OpenAI chat calls are prepared without it
+(`early_wire`) and sent by the same relay.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iter
 from types import ModuleType
 from typing import Any
 
+from inference import early_wire
 from inference.base import ChatChunk, ChatRequest, ChatResult, EmbeddingInput, EmbeddingResult
 from inference.chunks import plain_completion
 from inference.direct import DirectRelay
 from inference.error_mapping import map_exception
 from inference.errors import BadProviderRequest, DestinationRefused, InferenceError
-from inference.loader import is_loaded, load_litellm, warm_in_background
+from inference.loader import LiteLLMLoader, ProcessLoader, warm_in_background
 from inference.models import (
     ModelCatalog,
     ProviderLists,
@@ -34,7 +37,7 @@ from inference.openai_wire import EmbeddingWire, WireCall, prepare, prepare_embe
 from inference.options import ProviderOptions
 from inference.outbound_gate import OutboundGate, refusal_in
 from inference.retry import call_with_retries
-from inference.routing import Route, chat_route, embedding_route, safe_extra
+from inference.routing import Route, chat_arguments, embedding_route
 from inference.settings import InferenceSettings
 from outbound import Resolver, system_resolver
 
@@ -45,9 +48,13 @@ class LiteLLMEngine:
     """The LiteLLM-backed `Inference`: settings and caches; credentials come with each call."""
 
     def __init__(
-        self, settings: InferenceSettings | None = None, resolver: Resolver = system_resolver
+        self,
+        settings: InferenceSettings | None = None,
+        resolver: Resolver = system_resolver,
+        loader: LiteLLMLoader | None = None,
     ) -> None:
         self.settings = settings or InferenceSettings()
+        self._loader = loader or ProcessLoader()
         self._providers: frozenset[str] | None = None
         self._catalog: ModelCatalog | None = None
         self._provider_lists = ProviderLists()
@@ -65,17 +72,20 @@ class LiteLLMEngine:
 
     def warm(self) -> None:
         """Import and configure LiteLLM now (blocking, seconds): run it in a thread at startup."""
-        load_litellm()
+        self._loader.load()
 
     def warm_in_background(self) -> threading.Thread:
         """`warm()` in a daemon thread, for callers without an event loop at hand."""
-        return warm_in_background()
+        return warm_in_background(self._loader)
 
     async def aclose(self) -> None:
         """Close this engine's own provider connections (those of the running event loop)."""
         await self.outbound.aclose()
 
     async def chat(self, request: ChatRequest, options: ProviderOptions) -> ChatResult:
+        early = await self._early_wire(request, options, stream=False)
+        if early is not None:
+            return completion_dict(plain_completion(await self._direct.complete(*early)))
         litellm = await self._litellm()
         kwargs, secrets = await self._chat_kwargs(litellm, request, options)
         kwargs.pop("stream_options", None)  # providers reject it on non-streamed calls
@@ -91,6 +101,11 @@ class LiteLLMEngine:
     async def chat_stream(
         self, request: ChatRequest, options: ProviderOptions
     ) -> AsyncGenerator[ChatChunk, None]:
+        early = await self._early_wire(request, options, stream=True)
+        if early is not None:
+            async for relayed in self._direct.stream(*early):
+                yield relayed
+            return
         litellm = await self._litellm()
         kwargs, secrets = await self._chat_kwargs(litellm, request, options)
         wire = self._wire(litellm, kwargs, secrets, stream=True)
@@ -210,33 +225,48 @@ class LiteLLMEngine:
             ) from exc
 
     async def _litellm(self) -> ModuleType:
-        if is_loaded():
-            return load_litellm()
+        if self._loader.is_loaded():
+            return self._loader.load()
         # In a worker thread, so the event loop keeps serving during the seconds-long import.
-        return await asyncio.to_thread(load_litellm)
+        return await asyncio.to_thread(self._loader.load)
 
     def _provider_names(self, litellm: ModuleType) -> frozenset[str]:
         if self._providers is None:
             self._providers = frozenset(str(getattr(p, "value", p)) for p in litellm.provider_list)
         return self._providers
 
+    async def _early_wire(
+        self, request: ChatRequest, options: ProviderOptions, *, stream: bool
+    ) -> tuple[WireCall, tuple[str, ...]] | None:
+        """The direct relay's call and its secrets while LiteLLM is not loaded yet, for a plain
+        OpenAI chat call (`early_wire`); None: the call waits for LiteLLM."""
+        if self.settings.relay != "direct" or self._loader.is_loaded():
+            return None
+        call = self._chat_arguments(early_wire.PROVIDERS, request, options)
+        wire = early_wire.prepare(call.kwargs, stream=stream)
+        if wire is None:
+            return None
+        await self.outbound.check(call.kwargs)
+        return wire, call.secrets
+
     async def _chat_kwargs(
         self, litellm: ModuleType, request: ChatRequest, options: ProviderOptions
     ) -> tuple[dict[str, Any], tuple[str, ...]]:
-        route: Route = chat_route(request.model, options, self._provider_names(litellm))
-        kwargs = {
-            **route.kwargs,
-            **safe_extra(request.extra),
-            **request.params(),
-            "model": request.model,
-            "messages": request.messages,
-            "timeout": self.settings.timeout,
-            "max_retries": 0,  # the OpenAI SDK's own retries would multiply ours
-            "drop_params": self.settings.drop_params,
-        }
+        call = self._chat_arguments(self._provider_names(litellm), request, options)
         # Checked here; the OpenAI client for LiteLLM's own sending is added only where it sends.
-        await self.outbound.check(kwargs)
-        return kwargs, (*route.secrets, *options.secret_values())
+        await self.outbound.check(call.kwargs)
+        return call.kwargs, call.secrets
+
+    def _chat_arguments(
+        self, providers: frozenset[str], request: ChatRequest, options: ProviderOptions
+    ) -> Route:
+        return chat_arguments(
+            request,
+            options,
+            providers,
+            timeout=self.settings.timeout,
+            drop_params=self.settings.drop_params,
+        )
 
     def _wire(
         self,

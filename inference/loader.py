@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 _lock = threading.Lock()
 _loaded: list[ModuleType] = []  # a one-element cache, process-global like Python's module cache
@@ -18,6 +18,28 @@ _OFFLINE_ENV = {
     "LITELLM_OFFLINE_MODE": "true",
 }
 _LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+
+
+class LiteLLMLoader(Protocol):
+    """Where an engine gets LiteLLM: the process's import, or a stand-in that holds it (tests)."""
+
+    def is_loaded(self) -> bool:
+        """True once `load()` answers at once."""
+        ...
+
+    def load(self) -> ModuleType:
+        """LiteLLM, imported and configured (blocking, seconds on first use)."""
+        ...
+
+
+class ProcessLoader:
+    """The one LiteLLM import of this process (`load_litellm`)."""
+
+    def is_loaded(self) -> bool:
+        return is_loaded()
+
+    def load(self) -> ModuleType:
+        return load_litellm()
 
 
 def is_loaded() -> bool:
@@ -41,9 +63,9 @@ def load_litellm() -> ModuleType:
         return litellm
 
 
-def warm_in_background() -> threading.Thread:
-    """Start importing LiteLLM in a daemon thread so the first request does not pay for it."""
-    thread = threading.Thread(target=load_litellm, name="litellm-warm", daemon=True)
+def warm_in_background(loader: LiteLLMLoader) -> threading.Thread:
+    """Start `loader.load()` in a daemon thread so that requests do not pay for the import."""
+    thread = threading.Thread(target=loader.load, name="litellm-warm", daemon=True)
     thread.start()
     return thread
 

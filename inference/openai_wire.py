@@ -27,6 +27,8 @@ _CALL_KEYS = frozenset(
 # Set by LiteLLM for calls it must handle itself (JSON mode emulation, functions in the prompt).
 _LITELLM_ONLY = ("json_mode", "functions_unsupported_model", "fake_stream")
 _MAPPED_CALLS = 1024
+ORGANIZATION_HEADER = "OpenAI-Organization"
+"""Sent to provider `openai` (any base URL) when the server has an organization configured."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +243,28 @@ def prepare(litellm: ModuleType, kwargs: Mapping[str, Any], *, stream: bool) -> 
                 extra_body=extra_body, request=body, model=model, litellm_params=litellm_params
             )
         )
+    return wire_call(
+        url,
+        headers,
+        body,
+        model=model,
+        provider=provider,
+        stream=stream,
+        to_caller_url=bool(kwargs.get("api_base")),
+    )
+
+
+def wire_call(
+    url: str,
+    headers: Mapping[str, Any],
+    body: dict[str, Any],
+    *,
+    model: str,
+    provider: str,
+    stream: bool,
+    to_caller_url: bool,
+) -> WireCall:
+    """The call as sent: a streamed one asks for a stream, a plain one has no stream options."""
     if stream:
         body["stream"] = True
     else:
@@ -252,7 +276,7 @@ def prepare(litellm: ModuleType, kwargs: Mapping[str, Any], *, stream: bool) -> 
         body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
         model=model,
         provider=provider,
-        to_caller_url=bool(kwargs.get("api_base")),
+        to_caller_url=to_caller_url,
     )
 
 
@@ -334,4 +358,4 @@ def _openai_endpoint(plan: _Plan, api_base: str | None, api_key: str | None) -> 
 def _add_organization(plan: _Plan, headers: dict[str, Any]) -> None:
     organization = plan.litellm.organization or plan.secret("OPENAI_ORGANIZATION")
     if organization:
-        headers.setdefault("OpenAI-Organization", organization)
+        headers.setdefault(ORGANIZATION_HEADER, organization)

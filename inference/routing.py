@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from inference.base import ChatRequest
 from inference.options import ProviderOptions
 from inference.param_values import is_denied, is_secret
 
@@ -32,6 +33,30 @@ class Route:
 
 def chat_route(model: str, options: ProviderOptions, providers: frozenset[str]) -> Route:
     return _route(model, options, options.llm_params, options.llm_secrets, providers)
+
+
+def chat_arguments(
+    request: ChatRequest,
+    options: ProviderOptions,
+    providers: frozenset[str],
+    *,
+    timeout: float,
+    drop_params: bool,
+) -> Route:
+    """The `acompletion` arguments of a chat call (route, body extras, parameters) and the
+    secrets among them."""
+    route = chat_route(request.model, options, providers)
+    kwargs = {
+        **route.kwargs,
+        **safe_extra(request.extra),
+        **request.params(),
+        "model": request.model,
+        "messages": request.messages,
+        "timeout": timeout,
+        "max_retries": 0,  # the OpenAI SDK's own retries would multiply ours
+        "drop_params": drop_params,
+    }
+    return Route(kwargs=kwargs, secrets=(*route.secrets, *options.secret_values()))
 
 
 def embedding_route(model: str, options: ProviderOptions, providers: frozenset[str]) -> Route:
