@@ -102,10 +102,10 @@ def new_cluster(
         "idle_heartbeat_interval": 10,
         "idle_heartbeat_timeout": max(timeout, 5.0),
         "application_name": "assistants-server",
-        # The driver leaves Nagle's algorithm on: the tail of a request longer than a TCP segment
-        # (every vector search carries its 6 KiB query) then waits for the node's delayed ACK,
-        # 40 ms on Linux. Measured on loopback: a point read with a 1536-float parameter took
-        # 45 ms with it, 1.5 ms without (bench/vector_bench.py).
+        # The driver leaves Nagle's algorithm on: a request it sends in more than one write (one
+        # carrying a vector: every search, every chunk insert) then waits for the node's delayed
+        # ACK, 40 ms on Linux. On loopback a read with a 1536-float parameter took 45 ms with
+        # it, 0.8 ms without (bench/cql_sockets.py).
         "sockopts": [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
     }
     if bundle is not None:

@@ -8,9 +8,8 @@ from storage.cassandra.store import CassandraStore
 
 
 async def test_requests_leave_without_waiting_for_an_ack(cql_store: CassandraStore) -> None:
-    """A request longer than a TCP segment (a search carries a 6 KiB vector, a chunk batch 50 KiB)
-    must not have its tail held back by Nagle's algorithm until the node's delayed ACK: that cost
-    every vector search on loopback 40 ms."""
+    """A request that carries a vector (every search, every chunk insert) must not have its tail
+    held back by Nagle's algorithm until the node's delayed ACK: that cost each 40 ms."""
     session = cql_store.cql.driver_session
     connections = [pool._connection for pool in session.get_pools()]
     connections.append(session.cluster.control_connection._connection)
