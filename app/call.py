@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from app.auth import ASTRA_TOKEN_HEADER
+from app.headers import RequestHeaders
 from app.state import AppState
 from assistants.context import Ctx
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 class Call:
     operation_id: str
     request: Request
+    headers: RequestHeaders
     state: AppState
     tenant: str
     path: dict[str, str]
@@ -27,10 +29,6 @@ class Call:
     body: Any
     server_key: bool = False
     _store: Store | None = field(default=None, repr=False)
-
-    @property
-    def headers(self) -> Any:
-        return self.request.headers
 
     async def store(self) -> Store:
         """The tenant's store (in astra mode, the tenant's own database)."""
