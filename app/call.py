@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from app.auth import ASTRA_TOKEN_HEADER
+from app.headers import RequestHeaders
 from app.state import AppState
-from assistants.context import Ctx, DomainConfig
+from assistants.context import Ctx
 
 if TYPE_CHECKING:
     from storage.base import Store
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 class Call:
     operation_id: str
     request: Request
+    headers: RequestHeaders
     state: AppState
     tenant: str
     path: dict[str, str]
@@ -27,10 +29,6 @@ class Call:
     body: Any
     server_key: bool = False
     _store: Store | None = field(default=None, repr=False)
-
-    @property
-    def headers(self) -> Any:
-        return self.request.headers
 
     async def store(self) -> Store:
         """The tenant's store (in astra mode, the tenant's own database)."""
@@ -44,20 +42,16 @@ class Call:
         return self._store
 
     async def ctx(self) -> Ctx:
-        """The domain's view of this request."""
-        settings = self.state.settings
+        """The domain's view of this request (its provider options are read when first used)."""
+        state = self.state
         return Ctx(
-            store=await self.store(),
-            tenant=self.tenant,
-            inference=self.state.inference,
-            options=self.provider_options,
-            config=DomainConfig(
-                default_embedding_model=settings.default_embedding_model,
-                run_lease_seconds=settings.run_lease_seconds,
-                mcp_timeout_seconds=settings.mcp_timeout_seconds,
-            ),
-            spawn=self.state.spawn,
-            services=self.state.services,
+            await self.store(),
+            self.tenant,
+            state.inference,
+            config=state.domain_config,
+            spawn=state.spawn,
+            services=state.services,
+            options_of=lambda: self.provider_options,
         )
 
     @cached_property

@@ -37,6 +37,7 @@ BODY_VALIDATORS: dict[str, type[BodyValidator]] = {
 }
 JSON_RESPONSES = ("*/*json",)
 _CHECKED_IN = ("path", "query")
+_MAX_MIMES = 256
 
 
 def media_match(mime: str, ranges: Iterable[str]) -> str | None:
@@ -48,15 +49,19 @@ def media_match(mime: str, ranges: Iterable[str]) -> str | None:
 
 
 def split_content_type(value: str | None) -> tuple[str | None, str | None]:
-    """(media type, charset) of a Content-Type header; other parameters are ignored."""
+    """(media type, charset) of a Content-Type header; other parameters are ignored.
+
+    As HTTP writes it: spaces around `;` and `=`, any case for the name, a quoted value.
+    """
     if value is None:
         return None, None
     mime, _, parameters = value.partition(";")
     charset = None
     for parameter in parameters.split(";"):
-        if parameter.startswith("charset="):
-            charset = parameter[len("charset=") :]
-    return mime, charset
+        name, _, raw = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = raw.strip().strip('"') or None
+    return mime.strip(), charset
 
 
 def _nullable(definition: dict[str, Any]) -> bool:
@@ -83,7 +88,7 @@ class OperationChecks:
         self.consumes = list(content)
         self._consumes_lower = [c.lower() for c in self.consumes]
         self.required = bool(body.get("required", False))
-        self.bodies: dict[str, tuple[type[BodyValidator], dict[str, Any], bool]] = {}
+        self.bodies: dict[str, BodyValidator] = {}
         for mime, media in content.items():
             validator = BODY_VALIDATORS.get(media_match(mime, BODY_VALIDATORS) or "")
             schema = media.get("schema") if isinstance(media, dict) else None
@@ -91,7 +96,12 @@ class OperationChecks:
                 continue
             standalone = schemas.standalone(schema)
             compiled(standalone, Draft202012Validator, registries)
-            self.bodies[mime] = (validator, standalone, _nullable(media))
+            self.bodies[mime] = validator(
+                schema=standalone,
+                required=self.required,
+                nullable=_nullable(media),
+                resolve=schemas.resolve,
+            )
         self._responses: dict[str, Any] = operation.get("responses", {})
         self.produces = [ct for r in self._responses.values() for ct in r.get("content", {})]
         self._produces_lower = [p.lower() for p in self.produces]
@@ -102,6 +112,8 @@ class OperationChecks:
     def _matched(self, kind: str, mime: str, ranges: list[str]) -> str | None:
         key = (kind, mime)
         if key not in self._mimes:
+            if len(self._mimes) >= _MAX_MIMES:
+                self._mimes.clear()  # the media types come from clients: keep a bounded few
             self._mimes[key] = media_match(mime, ranges)
         return self._mimes[key]
 
@@ -119,19 +131,10 @@ class OperationChecks:
         if not self.has_body:
             return receive
         key = self._matched("body", mime, self.consumes)
-        entry = self.bodies.get(key) if key is not None else None
-        if entry is None:
+        validator = self.bodies.get(key) if key is not None else None
+        if validator is None:
             return receive
-        validator, schema, nullable = entry
-        checker = validator(
-            schema=schema,
-            required=self.required,
-            nullable=nullable,
-            encoding=encoding or "utf-8",
-            resolve=self._schemas.resolve,
-        )
-        receive, _ = await checker.wrap_receive(receive, scope=scope)
-        return receive
+        return await validator.wrap_receive(receive, scope=scope, encoding=encoding or "utf-8")
 
     def check_response(self, status: int, content_type: str | None) -> JsonResponseValidator | None:
         """Check the response's content type; the validator of its JSON body, if the spec has

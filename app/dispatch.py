@@ -26,6 +26,7 @@ from app.errors import (
     NotImplementedOperation,
     to_api_error,
 )
+from app.headers import RequestHeaders
 from app.json_out import json_bytes
 from app.operations import OperationInfo, query_values
 from app.uploads import FORM_KEY
@@ -53,6 +54,7 @@ class Dispatcher:
         info: OperationInfo,
         checks: OperationChecks | None,
         token_info: dict[str, Any],
+        headers: RequestHeaders,
         scope: Scope,
         receive: Receive,
         send: Send,
@@ -70,6 +72,7 @@ class Dispatcher:
         call = Call(
             operation_id=info.operation_id,
             request=request,
+            headers=headers,
             state=scope[STATE_KEY],
             tenant=token_info.get("sub", ""),
             path=scope["path_params"],

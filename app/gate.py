@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import URL, Headers
+from starlette.datastructures import URL
 from starlette.responses import RedirectResponse
 from starlette.types import Receive, Scope, Send
 
@@ -17,6 +17,7 @@ from app.auth import bearer_info
 from app.checks import OperationChecks
 from app.dispatch import Dispatcher, error_response, unrouted_error
 from app.errors import Unauthorized, to_api_error
+from app.headers import RequestHeaders
 from app.operations import OperationInfo, OperationTable
 from app.schemas import SpecSchemas
 
@@ -32,7 +33,7 @@ class _Caller:
 
     __slots__ = ("headers", "scope")
 
-    def __init__(self, scope: Scope, headers: Headers) -> None:
+    def __init__(self, scope: Scope, headers: RequestHeaders) -> None:
         self.scope = scope
         self.headers = headers
 
@@ -76,7 +77,7 @@ class Gate:
             return
         scope["extensions"][OPERATION_KEY] = info.operation_id
         scope["path_params"] = routed.params
-        headers = Headers(scope=scope)
+        headers = RequestHeaders(scope=scope)
         try:
             checks = self.checks(info)
             token_info = _authenticate(scope, headers) if checks.secured else {}
@@ -87,13 +88,19 @@ class Gate:
             await error_response(to_api_error(exc))(scope, receive, send)
             return
         await self.dispatcher.serve(
-            info, checks if self.validate_responses else None, token_info, scope, receive, send
+            info,
+            checks if self.validate_responses else None,
+            token_info,
+            headers,
+            scope,
+            receive,
+            send,
         )
 
 
-def _authenticate(scope: Scope, headers: Headers) -> dict[str, Any]:
+def _authenticate(scope: Scope, headers: RequestHeaders) -> dict[str, Any]:
     """The token info of the request's bearer credential; 401 without a valid one."""
-    parts = headers.get("authorization", "").split(maxsplit=1)
+    parts = (headers.get("authorization") or "").split(maxsplit=1)
     if len(parts) != 2 or parts[0].lower() != "bearer":
         raise Unauthorized(NO_CREDENTIALS)
     info = bearer_info(parts[1], _Caller(scope, headers))

@@ -12,6 +12,7 @@ something to look at.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -56,13 +57,28 @@ def parse_body(raw: bytes, encoding: str = "utf-8") -> ParsedBody:
         return value
 
     try:
-        parsed.value = json.loads(
-            raw.decode(encoding), parse_float=number, parse_constant=_not_json
-        )
+        text = raw.decode(encoding)
+    except LookupError:  # no such charset, or not one for text (``base64``)
+        raise InvalidRequest(
+            f"Unsupported charset in the Content-Type header: {encoding[:40]!r}. "
+            "Send JSON as UTF-8."
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidRequest(NOT_JSON) from None
+    try:
+        parsed.value = json.loads(text, parse_float=number, parse_constant=_not_json)
     except RecursionError:
         raise InvalidRequest(TOO_DEEP) from None
-    except (ValueError, UnicodeDecodeError):
+    except ValueError:
         raise InvalidRequest(NOT_JSON) from None
+    if codecs.lookup(encoding).name != "utf-8":
+        # The checks below read UTF-8 bytes: those of the decoded text. A lone surrogate (some
+        # charsets decode to one) cannot be UTF-8, and is refused as an escaped one is.
+        try:
+            raw = text.encode()
+        except UnicodeEncodeError:
+            _refuse_lone_surrogates(parsed.value)
+            raise InvalidRequest(NOT_JSON) from None
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and depth_of(raw) > MAX_DEPTH:
         raise InvalidRequest(TOO_DEEP)
     if _SURROGATE_ESCAPE.search(raw):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from app.operations import OperationTable
 from app.settings import Settings
+from assistants.context import DomainConfig
 
 if TYPE_CHECKING:
     from storage.base import StoreProvider
@@ -22,6 +24,16 @@ class AppState:
     inference: Any = None
     services: dict[str, Any] = field(default_factory=dict)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    @cached_property
+    def domain_config(self) -> DomainConfig:
+        """What the domain needs of the settings (made once, read by every request)."""
+        settings = self.settings
+        return DomainConfig(
+            default_embedding_model=settings.default_embedding_model,
+            run_lease_seconds=settings.run_lease_seconds,
+            mcp_timeout_seconds=settings.mcp_timeout_seconds,
+        )
 
     def spawn(self, coro: Any, name: str | None = None) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, holding a reference until it finishes."""

@@ -69,7 +69,7 @@ def _scalar(value: str) -> Any:
 
 
 class StreamingMultipartValidator(BodyValidator):
-    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+    async def wrap_receive(self, receive: Receive, *, scope: Scope, encoding: str) -> Receive:
         state = scope.get(STATE_KEY)
         limit = state.settings.max_upload_bytes if state is not None else 512 * 1024 * 1024
         declared = content_length(scope)
@@ -99,7 +99,7 @@ class StreamingMultipartValidator(BodyValidator):
         except MultiPartException as exc:
             raise InvalidRequest(f"Could not parse the multipart body: {exc.message}") from None
         fields = fields_from_form(form)
-        for name in file_fields(self._resolve(self._schema)):
+        for name in file_fields(self._resolve(self.schema)):
             if name in fields:  # a part without a filename arrives as a plain field
                 await form.close()
                 raise InvalidRequest(
@@ -113,7 +113,7 @@ class StreamingMultipartValidator(BodyValidator):
                 await form.close()
                 raise PayloadTooLarge(f"The upload is larger than the limit of {limit} bytes.")
             fields[name] = ""
-        error = compiled(self._schema, Draft202012Validator).first_error(fields)
+        error = compiled(self.schema, Draft202012Validator).first_error(fields)
         if error is not None:
             await form.close()
             raise invalid_from(error)
@@ -126,4 +126,4 @@ class StreamingMultipartValidator(BodyValidator):
         async def empty() -> dict:
             return {"type": "http.request", "body": b"", "more_body": False}
 
-        return empty, scope
+        return empty

@@ -80,8 +80,8 @@ def compiled(schema: dict, kind: type, registries: Registries | None = None) -> 
 class BodyValidator:
     """A request body check: ``wrap_receive`` reads, validates and replays the body.
 
-    Made per request with the operation's body ``schema`` and the request's ``encoding``;
-    ``resolve`` follows the schema's ``$ref``s for checks that walk it (``SpecSchemas.resolve``).
+    Made once per operation and content type with the body ``schema``; ``resolve`` follows the
+    schema's ``$ref``s for checks that walk it (``SpecSchemas.resolve``).
     """
 
     def __init__(
@@ -90,25 +90,26 @@ class BodyValidator:
         schema: dict,
         required: bool = False,
         nullable: bool = False,
-        encoding: str = "utf-8",
-        strict_validation: bool = False,
         resolve: Resolve | None = None,
     ) -> None:
-        self._schema = schema
+        self.schema = schema
         self._resolve: Resolve = resolve or _itself
         self._required = required
         self._nullable = nullable
-        self._encoding = encoding
-        self._strict_validation = strict_validation
 
-    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+    async def wrap_receive(self, receive: Receive, *, scope: Scope, encoding: str) -> Receive:
+        """The ``receive`` that replays the checked body; ``encoding``: the request's charset."""
         raise NotImplementedError
 
 
 class JsonBodyValidator(BodyValidator):
     """Parses and validates a JSON body once, and hands the parsed body to the dispatcher."""
 
-    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._compiled = compiled(self.schema, Draft202012Validator)
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope, encoding: str) -> Receive:
         messages: deque[Message] = deque()
         size = 0
         chunks: list[bytes] = []
@@ -122,29 +123,30 @@ class JsonBodyValidator(BodyValidator):
                 raise PayloadTooLarge("The request body is too large.")
             chunks.append(chunk)
             more = message.get("more_body", False)
-        scope.setdefault("extensions", {})[BODY_KEY] = self._checked(b"".join(chunks))
+        raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        scope.setdefault("extensions", {})[BODY_KEY] = self._checked(raw, encoding)
 
         async def replay() -> Message:
             if messages:
                 return messages.popleft()
             return await receive()
 
-        return replay, scope
+        return replay
 
-    def _checked(self, raw: bytes) -> Any:
-        if not raw.strip():
+    def _checked(self, raw: bytes, encoding: str) -> Any:
+        if not raw or raw.isspace():
             # An optional body may be left out (``POST /threads`` creates an empty thread).
             if self._required:
                 raise InvalidRequest("A request body is required.")
             return None
-        parsed = parse_body(raw, self._encoding)
+        parsed = parse_body(raw, encoding)
         body = parsed.value
         if body is not None or not self._nullable:
-            error = compiled(self._schema, Draft202012Validator).first_error(body)
+            error = self._compiled.first_error(body)
             if error is not None:
                 raise invalid_from(error)
         if parsed.integral_floats:
-            body = integers_as_int(body, self._schema, self._resolve)
+            body = integers_as_int(body, self.schema, self._resolve)
         return body
 
 
@@ -225,13 +227,13 @@ class JsonResponseValidator:
     """Checks what handlers answer against the spec, before it is serialized."""
 
     def __init__(self, schema: dict, *, nullable: bool = False) -> None:
-        self._schema = schema
+        self._compiled = compiled(schema, Draft202012Validator)
         self._nullable = nullable
 
     def validate(self, body: Any) -> None:
         if body is None and self._nullable:
             return
-        error = compiled(self._schema, Draft202012Validator).first_error(body)
+        error = self._compiled.first_error(body)
         if error is not None:
             where = param_path(error.absolute_path) or "body"
             raise NonConformingResponse(

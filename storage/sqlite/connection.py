@@ -1,20 +1,20 @@
 """One sqlite3 connection confined to its own thread, driven from asyncio.
 
 sqlite3 calls block (disk I/O, waiting on another process's lock for up to ``busy_timeout``), so
-every call runs on a single-thread executor owned by the connection; the event loop only awaits.
+every call runs on a thread owned by the connection (``storage.sqlite.lane``); the event loop only
+awaits.
 Confining a connection to one thread also satisfies sqlite3's ``check_same_thread``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
 from storage.errors import StorageError, StorageUnavailable
+from storage.sqlite.lane import Lane
 
 T = TypeVar("T")
 
@@ -29,7 +29,7 @@ class Connection:
         self._path = path
         self._busy_timeout_ms = busy_timeout_ms
         self._read_only = read_only
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._lane = Lane(name)
         self._conn: sqlite3.Connection | None = None
         self._closed = False
 
@@ -67,7 +67,7 @@ class Connection:
             await self._submit(self._conn.close)
             self._conn = None
         self._closed = True
-        self._executor.shutdown(wait=False)
+        self._lane.stop()
 
     def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._conn is None:
@@ -80,7 +80,7 @@ class Connection:
     async def _submit(self, fn: Callable[[], T]) -> T:
         if self._closed:
             raise StorageUnavailable("the SQLite store is closed")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+        return await self._lane.run(fn)
 
 
 def _retried(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:

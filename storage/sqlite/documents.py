@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic_core import PydanticSerializationError, to_json
+
 from storage.base import (
     FILTERABLE,
     Delete,
@@ -27,25 +29,20 @@ from storage.sqlite.schema import ATTRIBUTE_COLUMNS
 
 _COLUMNS = ", ".join(ATTRIBUTE_COLUMNS)
 _MARKS = ", ".join("?" for _ in ATTRIBUTE_COLUMNS)
-_SET_ATTRS = ", ".join(f"{c} = excluded.{c}" for c in ATTRIBUTE_COLUMNS)
 _KEY_WHERE = "tenant = ? AND kind = ? AND parent = ? AND id = ?"
 
-_UPSERT = f"""
-    INSERT INTO documents (tenant, kind, parent, id, version, {_COLUMNS}, body)
-    VALUES (?, ?, ?, ?, 1, {_MARKS}, ?)
-    ON CONFLICT (tenant, kind, parent, id) DO UPDATE
-    SET version = documents.version + 1, {_SET_ATTRS}, body = excluded.body
-    RETURNING version"""
+# No RETURNING: SQLite runs it through a temporary table, which costs a fresh insert more than
+# the insert itself (~17 us against ~7 us); the version written is known without it.
 _INSERT_NEW = f"""
     INSERT INTO documents (tenant, kind, parent, id, version, {_COLUMNS}, body)
     VALUES (?, ?, ?, ?, 1, {_MARKS}, ?)
-    ON CONFLICT (tenant, kind, parent, id) DO NOTHING
-    RETURNING version"""
-_UPDATE_IF = f"""
+    ON CONFLICT (tenant, kind, parent, id) DO NOTHING"""
+_UPDATE = f"""
     UPDATE documents
     SET version = version + 1, {", ".join(f"{c} = ?" for c in ATTRIBUTE_COLUMNS)}, body = ?
-    WHERE {_KEY_WHERE} AND version = ?
-    RETURNING version"""
+    WHERE {_KEY_WHERE}"""
+_UPDATE_IF = f"{_UPDATE} AND version = ?"
+_VERSION = f"SELECT version FROM documents WHERE {_KEY_WHERE}"
 
 
 class SqliteDocuments:
@@ -99,17 +96,19 @@ class SqliteDocuments:
 
 
 def _put(conn: sqlite3.Connection, key: Key, doc: Json, expected_version: int | None) -> int:
+    """Write `doc` (within the caller's transaction); the version it now has."""
     body, attrs = _encode(key.kind, doc)
-    if expected_version is None:
-        row = conn.execute(_UPSERT, (*_key(key), *attrs, body)).fetchone()
-    elif expected_version == 0:
-        row = conn.execute(_INSERT_NEW, (*_key(key), *attrs, body)).fetchone()
-    else:
-        row = conn.execute(_UPDATE_IF, (*attrs, body, *_key(key), expected_version)).fetchone()
-    if row is None:
-        raise VersionConflict(f"{key.kind} {key.id} is not at version {expected_version}")
-    version: int = row[0]
-    return version
+    keyed = _key(key)
+    if expected_version:
+        if conn.execute(_UPDATE_IF, (*attrs, body, *keyed, expected_version)).rowcount == 1:
+            return expected_version + 1
+    elif conn.execute(_INSERT_NEW, (*keyed, *attrs, body)).rowcount == 1:
+        return 1
+    elif expected_version is None:  # it exists: overwrite it
+        conn.execute(_UPDATE, (*attrs, body, *keyed))
+        version: int = conn.execute(_VERSION, keyed).fetchone()[0]
+        return version
+    raise VersionConflict(f"{key.kind} {key.id} is not at version {expected_version}")
 
 
 def _write(conn: sqlite3.Connection, ops: Sequence[WriteOp]) -> None:
@@ -141,11 +140,9 @@ def _encode(kind: Kind, doc: Json) -> tuple[str, list[str | None]]:
 
 
 def _dumps(doc: Json) -> str:
-    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-    if not text.isascii():
-        try:
-            text.encode()
-        except UnicodeEncodeError:
-            # A lone surrogate (valid in JSON input, not in UTF-8): keep it as an escape.
-            text = json.dumps(doc, separators=(",", ":"))
-    return text
+    try:
+        # pydantic-core's encoder: a fifth of json.dumps's CPU for the same compact UTF-8 text.
+        return to_json(doc).decode()
+    except PydanticSerializationError:
+        # A lone surrogate (valid in JSON input, not in UTF-8): keep it as an escape.
+        return json.dumps(doc, separators=(",", ":"))

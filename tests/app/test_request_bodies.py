@@ -214,3 +214,37 @@ def test_escaped_surrogate_pairs_are_text(http):
     assert response.json()["name"] == "smile \U0001f600"
     assert response.json()["description"] == "\\ud800"
     http.delete(f"/v1/assistants/{response.json()['id']}")
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json;charset=bogus", "application/json; charset=nope"]
+)
+def test_an_unknown_charset_is_400(http, content_type):
+    body = json.dumps({"model": "gpt-4o", "name": "charset"})
+    response = http.post("/v1/assistants", content=body, headers={"content-type": content_type})
+    error = assert_envelope(response, 400)
+    assert "charset" in error["message"]
+    assert http.get("/v1/assistants").json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json; charset=utf-16",
+        "application/json;charset=UTF-16",
+        'application/json; Charset="utf-16"',
+    ],
+)
+def test_the_declared_charset_decodes_the_body(http, content_type):
+    body = json.dumps({"model": "gpt-4o", "name": "naïve ☕"}, ensure_ascii=False).encode("utf-16")
+    response = http.post("/v1/assistants", content=body, headers={"content-type": content_type})
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "naïve ☕"
+
+
+def test_a_lone_surrogate_is_400_in_any_charset(http):
+    body = '{"model": "gpt-4o", "name": "bad \\ud800 here"}'.encode("utf-16")
+    headers = {"content-type": "application/json; charset=utf-16"}
+    response = http.post("/v1/assistants", content=body, headers=headers)
+    assert "surrogate" in assert_envelope(response, 400, "name")["message"]
+    assert http.get("/v1/assistants").json()["data"] == []
