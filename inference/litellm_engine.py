@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from inference import early_wire
 from inference.base import ChatChunk, ChatRequest, ChatResult, EmbeddingInput, EmbeddingResult
@@ -42,6 +42,8 @@ from inference.settings import InferenceSettings
 from outbound import Resolver, system_resolver
 
 logger = logging.getLogger("assistants.inference")
+
+Prepared = TypeVar("Prepared", WireCall, EmbeddingWire)
 
 
 class LiteLLMEngine:
@@ -277,10 +279,24 @@ class LiteLLMEngine:
         stream: bool,
     ) -> WireCall | None:
         """The request for the direct relay, or None when LiteLLM makes this call itself."""
+        return self._direct_or_none(
+            lambda: prepare(litellm, kwargs, stream=stream), kwargs, secrets
+        )
+
+    def _embedding_wire(
+        self, litellm: ModuleType, kwargs: dict[str, Any], secrets: tuple[str, ...]
+    ) -> EmbeddingWire | None:
+        """The endpoint for direct embeddings calls, or None when LiteLLM makes them itself."""
+        return self._direct_or_none(lambda: prepare_embedding(litellm, kwargs), kwargs, secrets)
+
+    def _direct_or_none(
+        self, make: Callable[[], Prepared | None], kwargs: dict[str, Any], secrets: tuple[str, ...]
+    ) -> Prepared | None:
+        """`make()` for the direct relay; None when it is off or LiteLLM's internals fail it."""
         if self.settings.relay != "direct":
             return None
         try:
-            return prepare(litellm, kwargs, stream=stream)
+            return make()
         except InferenceError:
             raise
         except Exception as exc:
@@ -291,25 +307,6 @@ class LiteLLMEngine:
                 raise mapped from None
             # A LiteLLM internal this module relies on changed: its own path still works.
             logger.warning("direct relay unavailable for this call (%s)", type(exc).__name__)
-            return None
-
-    def _embedding_wire(
-        self, litellm: ModuleType, kwargs: dict[str, Any], secrets: tuple[str, ...]
-    ) -> EmbeddingWire | None:
-        """The endpoint for direct embeddings calls, or None when LiteLLM makes them itself."""
-        if self.settings.relay != "direct":
-            return None
-        try:
-            return prepare_embedding(litellm, kwargs)
-        except InferenceError:
-            raise
-        except Exception as exc:
-            mapped = map_exception(
-                exc, model=kwargs["model"], timeout=self.settings.timeout, secrets=secrets
-            )
-            if mapped is not None:
-                raise mapped from None
-            logger.warning("direct embeddings unavailable for this call (%s)", type(exc).__name__)
             return None
 
     async def _direct_embeddings(

@@ -158,12 +158,7 @@ def prepare(litellm: ModuleType, kwargs: Mapping[str, Any], *, stream: bool) -> 
     """The request LiteLLM would send for these `acompletion` arguments, or None when the call
     needs LiteLLM itself (a provider with its own wire format or stream handling)."""
     plan = _plan(litellm)
-    model, provider, dynamic_key, api_base = litellm.get_llm_provider(
-        model=kwargs["model"],
-        custom_llm_provider=kwargs.get("custom_llm_provider"),
-        api_base=kwargs.get("api_base"),
-        api_key=kwargs.get("api_key"),
-    )
+    model, provider, dynamic_key, api_base = _provider_of(litellm, kwargs)
     if provider not in plan.providers:
         return None
     config = plan.config_for(model=model, provider=litellm.LlmProviders(provider))
@@ -325,12 +320,7 @@ def prepare_embedding(litellm: ModuleType, kwargs: Mapping[str, Any]) -> Embeddi
     if not _EMBEDDING_KEYS.issuperset(kwargs):
         return None
     plan = _plan(litellm)
-    model, provider, dynamic_key, api_base = litellm.get_llm_provider(
-        model=kwargs["model"],
-        custom_llm_provider=kwargs.get("custom_llm_provider"),
-        api_base=kwargs.get("api_base"),
-        api_key=kwargs.get("api_key"),
-    )
+    model, provider, dynamic_key, api_base = _provider_of(litellm, kwargs)
     if provider != "openai":
         return None
     api_base, api_key = _openai_endpoint(plan, api_base, kwargs.get("api_key") or dynamic_key)
@@ -341,6 +331,19 @@ def prepare_embedding(litellm: ModuleType, kwargs: Mapping[str, Any]) -> Embeddi
         fields["dimensions"] = kwargs["dimensions"]
     url = api_base.rstrip("/") + "/embeddings"
     return EmbeddingWire(url, headers, fields, model, provider, bool(kwargs.get("api_base")))
+
+
+def _provider_of(
+    litellm: ModuleType, kwargs: Mapping[str, Any]
+) -> tuple[str, str, str | None, str | None]:
+    """LiteLLM's (model, provider, key it found, base URL) for a call's arguments."""
+    found: tuple[str, str, str | None, str | None] = litellm.get_llm_provider(
+        model=kwargs["model"],
+        custom_llm_provider=kwargs.get("custom_llm_provider"),
+        api_base=kwargs.get("api_base"),
+        api_key=kwargs.get("api_key"),
+    )
+    return found
 
 
 def _openai_endpoint(plan: _Plan, api_base: str | None, api_key: str | None) -> tuple[str, str]:
