@@ -1,7 +1,7 @@
 """Where the inference layer's outbound connections meet the operator's outbound policy.
 
-Every provider call passes `OutboundGate.check`, and every LiteLLM call `admit` (the check, then
-`with_client`):
+Every provider call passes `OutboundGate.check`, and every call LiteLLM sends itself, then
+`with_client`:
 - `check`: every URL among the call's arguments (`api_base`, and any other parameter holding an
   http(s) URL, e.g. `LLM-PARAM-aws-bedrock-runtime-endpoint`), resolved now, whatever the provider;
 - `with_client`: for an OpenAI-compatible call to a caller's base URL that LiteLLM sends itself
@@ -64,11 +64,6 @@ class OutboundGate:
         self._operator: httpx.AsyncClient | None = None
         self._openai: OrderedDict[tuple[str, str, str | None], openai.AsyncOpenAI] = OrderedDict()
         self._handler: AsyncHTTPHandler | None = None
-
-    async def admit(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """The LiteLLM arguments to call with; DestinationRefused when the policy refuses them."""
-        await self.check(kwargs)
-        return self.with_client(kwargs)
 
     async def check(self, kwargs: dict[str, Any]) -> None:
         """DestinationRefused when the policy refuses a URL among the LiteLLM arguments."""

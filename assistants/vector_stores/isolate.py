@@ -73,7 +73,11 @@ class Children:
             _kill(spare)  # of an earlier event loop, or gone
             spare = None
         child = spare or await start_child(self.process)
-        self._spare, self._loop = await start_child(self.process), loop
+        ahead = await start_child(self.process)
+        if self._spare is None:
+            self._spare, self._loop = ahead, loop
+        else:  # another file's take() started one meanwhile: one waiting child is enough
+            _kill(ahead)
         return child
 
     @property
