@@ -129,7 +129,8 @@ def start_upstream(workdir: Path) -> tuple[Process, str]:
 
 
 def start_server(workdir: Path, name: str = "server", **env: str) -> tuple[Process, str]:
-    """``python run.py`` as users run it: one worker, SQLite in ``workdir``."""
+    """``python run.py`` as users run it: one worker, SQLite in ``workdir``; returns once the
+    server is warm (LiteLLM imported)."""
     port = free_port()
     process = Process(
         name,
@@ -149,6 +150,9 @@ def start_server(workdir: Path, name: str = "server", **env: str) -> tuple[Proce
     )
     url = f"http://127.0.0.1:{port}"
     process.wait_http(url + "/v1/health")
+    # The model list waits for LiteLLM's background import: measured CPU must not include it.
+    bearer = {"authorization": f"Bearer {BEARER}"}
+    httpx.get(url + "/v1/models", headers=bearer, timeout=120).raise_for_status()
     return process, url
 
 

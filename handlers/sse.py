@@ -1,4 +1,10 @@
-"""Server-sent events in OpenAI's format, relayed from a run's event queue as they happen."""
+"""Server-sent events in OpenAI's format, relayed from a work's event queue as they happen.
+
+Each event is encoded once, straight to the bytes of its ``event:``/``data:`` frame, and written
+through Starlette's streaming response (which also stops the stream when the client goes away).
+A stream that stays silent for ``PING_SECONDS`` gets a comment line, so proxies keep it open: one
+timer per stream checks for silence, nothing is scheduled per event.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +12,114 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from sse_starlette.sse import EventSourceResponse
+from starlette.responses import StreamingResponse
 
-from app.json_out import json_text
+from app.json_out import json_bytes
 from assistants.work.events import DONE, Event
 
+PING_SECONDS = 15.0
+_PING = b": ping\n\n"
+_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+_MEDIA_TYPE = "text/event-stream"
+# Markers the stream puts in its own queue (never published by the work).
+_PING_DUE = "\x00ping"
+_FAILED = "\x00failed"
 
-def _dumps(data: Any) -> str:
-    return data if isinstance(data, str) else json_text(data)
+
+def frame(name: str, data: Any) -> bytes:
+    """``event: <name>`` and ``data: <JSON, or the string as it is>``, ended by a blank line."""
+    payload = data.encode() if isinstance(data, str) else json_bytes(data)
+    if b"\n" in payload or b"\r" in payload:  # only a string can hold one: a line per `data:`
+        payload = b"\ndata: ".join(payload.splitlines())
+    return b"event: " + name.encode() + b"\ndata: " + payload + b"\n\n"
+
+
+class _Pinger:
+    """Puts a ping marker in the queue each period in which the stream wrote nothing."""
+
+    def __init__(self, queue: asyncio.Queue[Event], period: float) -> None:
+        self.written = 0
+        self._queue = queue
+        self._period = period
+        self._checked = 0
+        self._loop = asyncio.get_running_loop()
+        self._handle = self._loop.call_later(period, self._tick)
+
+    def _tick(self) -> None:
+        if self.written == self._checked:
+            self._queue.put_nowait(Event(_PING_DUE, None))
+        self._checked = self.written
+        self._handle = self._loop.call_later(self._period, self._tick)
+
+    def stop(self) -> None:
+        self._handle.cancel()
+
+
+async def _frames(
+    queue: asyncio.Queue[Event], send_done: bool, period: float, closed: Callable[[], None]
+) -> AsyncIterator[bytes]:
+    """The queue's events as frames until ``DONE``; ``closed`` runs when the stream ends, also
+    when the client went away."""
+    pinger = _Pinger(queue, period)
+    try:
+        while True:
+            event = await queue.get()
+            name = event.name
+            if name == _PING_DUE:
+                yield _PING
+                continue
+            if name == _FAILED:
+                raise event.data
+            pinger.written += 1
+            if name == DONE:
+                if send_done:
+                    yield frame(name, event.data)
+                return
+            yield frame(name, event.data)
+    finally:
+        pinger.stop()
+        closed()
+
+
+def _response(frames: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(frames, media_type=_MEDIA_TYPE, headers=_HEADERS)
 
 
 def run_event_stream(
-    queue: asyncio.Queue[Event], unsubscribe: Callable[[], None], send_done: bool = True
-) -> EventSourceResponse:
+    queue: asyncio.Queue[Event],
+    unsubscribe: Callable[[], None],
+    send_done: bool = True,
+    ping_seconds: float = PING_SECONDS,
+) -> StreamingResponse:
     """``event: <name>`` / ``data: <json>`` until the work stops executing, then ``done``
     (Assistants streams end with it; Responses streams end with their terminal event)."""
 
-    async def events() -> AsyncIterator[dict[str, str]]:
-        try:
-            while True:
-                event = await queue.get()
-                if event.name == DONE:
-                    if send_done:
-                        yield {"event": event.name, "data": _dumps(event.data)}
-                    return
-                yield {"event": event.name, "data": _dumps(event.data)}
-        finally:
-            unsubscribe()
-
-    return EventSourceResponse(events(), ping=15, sep="\n")
+    return _response(_frames(queue, send_done, ping_seconds, unsubscribe))
 
 
-def json_event_stream(events: AsyncIterator[dict[str, Any]]) -> EventSourceResponse:
+def json_event_stream(
+    events: AsyncIterator[dict[str, Any]], ping_seconds: float = PING_SECONDS
+) -> StreamingResponse:
     """Events that carry their name as ``type`` (Responses), relayed as they come."""
 
-    async def relay() -> AsyncIterator[dict[str, str]]:
-        async for event in events:
-            yield {"event": event["type"], "data": _dumps(event)}
+    async def frames() -> AsyncIterator[bytes]:
+        queue: asyncio.Queue[Event] = asyncio.Queue()
 
-    return EventSourceResponse(relay(), ping=15, sep="\n")
+        async def pump() -> None:
+            try:
+                async for event in events:
+                    queue.put_nowait(Event(event["type"], event))
+            except Exception as exc:
+                queue.put_nowait(Event(_FAILED, exc))
+            else:
+                queue.put_nowait(Event(DONE, None))
+
+        task = asyncio.ensure_future(pump())
+
+        def stop_pump() -> None:
+            task.cancel()
+
+        async for piece in _frames(queue, False, ping_seconds, stop_pump):
+            yield piece
+
+    return _response(frames())
