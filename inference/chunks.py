@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic_core import from_json
+
 
 class StreamChunk(dict[str, Any]):
     """A `chat.completion.chunk` dict that remembers the provider's JSON text of it.
@@ -29,9 +31,9 @@ def relayed_chunk(payload: bytes, *, first: bool) -> StreamChunk:
     """The chunk in `payload`; choices always carry `finish_reason` and a `delta` (with the role
     and `refusal: null` on the first chunk), as the LiteLLM path gives them."""
     try:
-        data = json.loads(payload)
+        data = from_json(payload)  # ~3x faster than json.loads on a chunk
     except ValueError:
-        raise MalformedChunk("The provider sent a stream event that is not JSON.") from None
+        data = _strict_json(payload)
     if not isinstance(data, dict):
         raise MalformedChunk("The provider sent a stream event that is not a JSON object.")
     # A multi-line event cannot be forwarded as one `data:` line.
@@ -57,6 +59,15 @@ def relayed_chunk(payload: bytes, *, first: bool) -> StreamChunk:
             delta["refusal"] = None  # the delta that opens the message has it, as OpenAI's does
             raw = None
     return StreamChunk(data, raw)
+
+
+def _strict_json(payload: bytes) -> Any:
+    """What ``json.loads`` makes of an event pydantic-core refuses (a lone surrogate escape, a
+    number beyond a float's range), or MalformedChunk when it is not JSON at all."""
+    try:
+        return json.loads(payload)
+    except ValueError:
+        raise MalformedChunk("The provider sent a stream event that is not JSON.") from None
 
 
 def plain_completion(body: dict[str, Any]) -> dict[str, Any]:

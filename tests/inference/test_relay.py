@@ -10,7 +10,7 @@ import pytest
 from assistants.turns.engine import run_turn
 from assistants.turns.events import ReasoningDelta, TextDelta, ToolCallDelta, TurnEvent
 from inference import ChatRequest, InferenceSettings, LiteLLMEngine, options_from_headers
-from inference.chunks import StreamChunk
+from inference.chunks import MalformedChunk, StreamChunk, relayed_chunk
 from inference.errors import ContextLengthExceeded
 from tests.inference.conftest import FAST, OptionsFactory
 from tests.upstream import Upstream
@@ -167,3 +167,27 @@ async def test_a_prompt_over_the_context_window_is_context_length_exceeded(
     request = ChatRequest(model="fake-model-context-8", messages=user(f"{marker} " + "word " * 40))
     with pytest.raises(ContextLengthExceeded):
         await run_turn(direct, options_for(), request, _Recorder())
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        # JSON that Python's json module reads but the fast parser refuses: relayed all the same.
+        (b'{"choices":[{"index":0,"delta":{"content":"\\ud83d"},"finish_reason":null}]}', "\ud83d"),
+        (
+            b'{"choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":null}],"x":1e999}',
+            "ok",
+        ),
+    ],
+)
+def test_a_chunk_only_pythons_json_reads_is_relayed_unchanged(
+    payload: bytes, expected: str
+) -> None:
+    chunk = relayed_chunk(payload, first=False)
+    assert chunk["choices"][0]["delta"]["content"] == expected
+    assert chunk.raw == payload
+
+
+def test_an_event_that_is_not_json_is_malformed() -> None:
+    with pytest.raises(MalformedChunk):
+        relayed_chunk(b'{"choices": [', first=False)
