@@ -135,7 +135,7 @@ def test_a_replay_that_fails_midway_ends_the_stream_with_the_error() -> None:
 
         try:
             await json_event_stream(events())({"type": "http"}, receive, send)
-        except BaseException as exc:  # noqa: BLE001 - the error the server's handler sees
+        except BaseException as exc:  # the error the server sees
             return pieces, exc
         return pieces, None
 
