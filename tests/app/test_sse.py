@@ -42,9 +42,37 @@ def test_each_event_is_one_frame_with_its_name_and_json_data() -> None:
         queue.put_nowait(Event(DONE, "[DONE]"))
         return await _read(run_event_stream(queue, lambda: None))
 
+    assert b"".join(asyncio.run(scenario())) == b"".join(
+        [
+            'event: thread.run.created\ndata: {"id":"run_1","note":"é"}\n\n'.encode(),
+            b'event: thread.message.delta\ndata: {"delta":{"content":"a\\nb"}}\n\n',
+            b"event: done\ndata: [DONE]\n\n",
+        ]
+    )
+
+
+def test_events_waiting_together_are_written_at_once_and_later_ones_as_they_come() -> None:
+    async def scenario() -> list[bytes]:
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        for name in ("thread.run.created", "thread.run.queued", "thread.run.in_progress"):
+            queue.put_nowait(Event(name, {}))
+
+        async def later() -> None:
+            await asyncio.sleep(0.05)
+            queue.put_nowait(Event("thread.message.delta", {}))
+            await asyncio.sleep(0.05)
+            queue.put_nowait(Event(DONE, "[DONE]"))
+
+        task = asyncio.ensure_future(later())
+        pieces = await _read(run_event_stream(queue, lambda: None))
+        await task
+        return pieces
+
     assert asyncio.run(scenario()) == [
-        'event: thread.run.created\ndata: {"id":"run_1","note":"é"}\n\n'.encode(),
-        b'event: thread.message.delta\ndata: {"delta":{"content":"a\\nb"}}\n\n',
+        b"event: thread.run.created\ndata: {}\n\n"
+        b"event: thread.run.queued\ndata: {}\n\n"
+        b"event: thread.run.in_progress\ndata: {}\n\n",
+        b"event: thread.message.delta\ndata: {}\n\n",
         b"event: done\ndata: [DONE]\n\n",
     ]
 
@@ -81,10 +109,12 @@ def test_a_silent_stream_gets_keep_alive_comments_and_a_busy_one_does_not() -> N
 
     silent = asyncio.run(scenario(0.35))
     assert silent.count(b": ping\n\n") >= 3
-    assert [p for p in silent if not p.startswith(b":")] == [
-        *(f'event: tick\ndata: {{"i":{i}}}\n\n'.encode() for i in range(3)),
-        b"event: done\ndata: [DONE]\n\n",
-    ]
+    assert b"".join(p for p in silent if not p.startswith(b":")) == b"".join(
+        [
+            *(f'event: tick\ndata: {{"i":{i}}}\n\n'.encode() for i in range(3)),
+            b"event: done\ndata: [DONE]\n\n",
+        ]
+    )
     busy = asyncio.run(scenario(0.02))
     assert b": ping\n\n" not in busy
 
