@@ -36,13 +36,20 @@ class RunCancelled(Exception):
     """The run was asked to stop."""
 
 
-async def start_round(ctx: Ctx, run: Json) -> None:
-    """Execute the next round of ``run`` (status queued, its lease just written) in this process."""
+async def start_round(ctx: Ctx, run: Json, version: int | None = None) -> None:
+    """Execute the next round of ``run`` (status queued, its lease just written) in this process.
+
+    With ``version`` (the one the caller just wrote) the round starts from ``run`` instead of
+    reading it back; a change made in between still wins its compare-and-set.
+    """
     work = work_of(ctx)
     key = run_key(ctx.tenant, run["thread_id"], run["id"])
 
     async def execute(cancel: asyncio.Event) -> None:
-        await RunRound(ctx, run["id"], run["thread_id"], work, cancel).execute()
+        round_ = RunRound(ctx, run["id"], run["thread_id"], work, cancel)
+        if version is not None:
+            round_.run, round_.version = dict(run), version
+        await round_.execute()
 
     async def cancel_written() -> bool:
         stored = await ctx.store.docs.get(key)
@@ -111,7 +118,8 @@ class RunRound:
     # the round ---------------------------------------------------------------------------------
 
     async def execute(self) -> None:
-        await self._load()
+        if not self.run:
+            await self._load()
         if self.run["status"] not in ("queued", "in_progress"):
             return
         try:

@@ -67,7 +67,7 @@ async def _launch(
             service.events.publish(run["id"], "thread.created", thread)
         service.events.publish(run["id"], "thread.run.created", run)
         service.events.publish(run["id"], "thread.run.queued", run)
-    await start_round(ctx, run)
+    await start_round(ctx, run, version=1)  # a new document's first version
     return queue
 
 
@@ -189,7 +189,7 @@ async def submit_tool_outputs(
     service = work(ctx)
     await renew(ctx.store, ctx.tenant, run_id, service.lease_seconds)
     try:
-        await ctx.store.docs.put(
+        version = await ctx.store.docs.put(
             run_key(ctx, thread_id, run_id), queued, expected_version=stored.version
         )
     except VersionConflict:
@@ -199,7 +199,7 @@ async def submit_tool_outputs(
     if queue is not None:
         service.events.publish(run_id, "thread.run.step.completed", step)
         service.events.publish(run_id, "thread.run.queued", queued)
-    await start_round(ctx, queued)
+    await start_round(ctx, queued, version)
     return queued, queue
 
 
