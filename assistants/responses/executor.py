@@ -96,6 +96,7 @@ class ResponseRun:
         self._filter: MarkerFilter | None = None
         self._calls: dict[int, Json] = {}
         self._annotations: list[Json] = []
+        self._pieces: list[str] = []  # the open message's text, joined once when it closes
         self.mcp = McpTools(self)
         self._closed: set[int] = set()
         limit = response.get("max_tool_calls")
@@ -291,6 +292,7 @@ class ResponseRun:
             }
             self._filter = MarkerFilter(self.sources)
             self._annotations = []
+            self._pieces = []
             self.output.append(self._message)
             item = self._message
             self.log.emit(
@@ -315,7 +317,7 @@ class ResponseRun:
         assert item is not None
         part = item["content"][0]
         if visible:
-            part["text"] += visible
+            self._pieces.append(visible)
             self.log.emit(
                 "response.output_text.delta",
                 item_id=item["id"],
@@ -343,6 +345,7 @@ class ResponseRun:
         self._show_text(self._filter.flush(), [])
         self._message = None
         part = item["content"][0]
+        part["text"] = "".join(self._pieces)
         index = self._index(item)
         self.log.emit(
             "response.output_text.done",
