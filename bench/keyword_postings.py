@@ -34,9 +34,8 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 from bench.search_bench import DIMENSIONS, SUBJECTS, drop_keyspace, percentile
 from storage.base import Chunk
 from storage.cassandra.chunk_tables import ChunkCql, StoreEntry
-from storage.cassandra.chunks import CassandraChunkIndex
+from storage.cassandra.chunks import CassandraChunkIndex, EncodedChunk
 from storage.cassandra.provider import CassandraProvider
-from storage.cassandra.session import Params
 from storage.settings import CassandraSettings, parse_store_url
 from tests.support import cassandra
 from tests.upstream.embeddings import embed_text
@@ -50,10 +49,10 @@ async def _rows_only(
     q: ChunkCql,
     tenant: str,
     store: str,
-    rows: Sequence[tuple[Params, list[Params]]],
+    rows: Sequence[EncodedChunk],
 ) -> None:
     """The write before postings: the chunk rows alone."""
-    await self._write([(q.insert, params) for params, _ in rows])
+    await self._write([(q.insert, row.insert) for row in rows])
 
 
 def synthetic(rng: random.Random, first: int, count: int) -> list[Chunk]:

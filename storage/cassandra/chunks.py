@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Collection, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,14 @@ VECTOR_WRITE_ATTEMPTS = 8
 # query of stores without postings reads whole rows (embedding included), where 2,000 per term
 # timed out on a 10,000-chunk store; postings use the same limit so both rank alike.
 TERM_POSTINGS = 501
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedChunk:
+    key: tuple[str, int]  # file_id, idx
+    insert: Params  # the chunk row: unit float32 vector, its norm, the text's term frequencies
+    terms: dict[str, int]
+    postings: list[Params]  # ``PostingCql.put`` parameters
 
 
 class CassandraChunkIndex:
@@ -264,14 +273,12 @@ class CassandraChunkIndex:
         ]
 
     async def _write_chunks(
-        self, q: ChunkCql, tenant: str, store: str, rows: Sequence[tuple[Params, list[Params]]]
+        self, q: ChunkCql, tenant: str, store: str, rows: Sequence[EncodedChunk]
     ) -> None:
         """One batch: chunk rows, their postings, and the removal of the postings of terms a
         rewritten chunk no longer holds (read from the row it replaces; ingestion deletes a
         file's chunks before writing them again, so this read usually finds nothing)."""
-        new_terms: dict[tuple[str, int], dict[str, int]] = {
-            (params[2], params[3]): params[8] for params, _ in rows
-        }
+        new_terms = {row.key: row.terms for row in rows}
         batch: list[tuple[str, Params]] = []
         for file_id, idx, old in await self._cql.rows(
             q.chunk_terms, (tenant, store, list(new_terms))
@@ -279,9 +286,9 @@ class CassandraChunkIndex:
             gone = set(old or ()) - set(new_terms.get((file_id, int(idx)), ()))
             for params in delete_chunk_params(tenant, store, file_id, int(idx), gone):
                 batch.append((self.postings.delete_chunk, params))
-        for params, postings in rows:
-            batch.append((q.insert, params))
-            batch.extend((self.postings.put, put) for put in postings)
+        for row in rows:
+            batch.append((q.insert, row.insert))
+            batch.extend((self.postings.put, put) for put in row.postings)
         await self._write(batch)
 
     async def _write(self, batch: list[tuple[str, Params]]) -> None:
@@ -323,9 +330,8 @@ def _cosine(similarity: float) -> float:
 
 def _encode(
     tenant: str, vector_store_id: str, chunks: Sequence[Chunk], dimensions: int
-) -> list[tuple[Params, list[Params]]]:
-    """Per chunk, the insert's parameters (unit float32 vector, its norm, the text's term
-    frequencies) and its postings' parameters."""
+) -> list[EncodedChunk]:
+    """Per chunk, the parameters of its row and of its postings."""
     vectors = np.asarray([chunk.embedding for chunk in chunks], dtype=np.float64)
     vectors = vectors.reshape(len(chunks), dimensions)
     norms = np.linalg.norm(vectors, axis=1)
@@ -333,7 +339,7 @@ def _encode(
         raise ValueError("chunk embeddings must be finite")
     with np.errstate(divide="ignore", invalid="ignore"):
         units = np.where(norms[:, None] > 0, vectors / norms[:, None], 0.0).astype(np.float32)
-    out: list[tuple[Params, list[Params]]] = []
+    out: list[EncodedChunk] = []
     for chunk, unit, norm in zip(chunks, units, norms, strict=True):
         terms = dict(text_terms(chunk.text))
         row = (
@@ -347,5 +353,6 @@ def _encode(
             float(norm),
             terms,
         )
-        out.append((row, put_params(tenant, vector_store_id, chunk.file_id, chunk.index, terms)))
+        postings = put_params(tenant, vector_store_id, chunk.file_id, chunk.index, terms)
+        out.append(EncodedChunk((chunk.file_id, chunk.index), row, terms, postings))
     return out
