@@ -7,9 +7,10 @@ table's ``terms`` map it replaced, on one store, in the same run; and the write 
   generator, 1536 floats): one the current way (chunk rows with their postings), one as before
   (chunk rows only: the baseline); chunks/s of each, so machine load hits both alike;
 * search, interleaved query by query on the first store (which has both the ``terms`` map with
-  its SAI index and the postings): ``keyword_search`` through the postings, the same through the
-  SAI fallback (what a store made before postings, and main before this change, runs), and the
-  ANN search that runs beside it in a hybrid file_search; p50/p99 and ratios.
+  its SAI index and the postings): ``keyword_search`` through the postings, with and without the
+  memory of terms too common to rank by (``common_terms.py``), the same through the SAI fallback
+  without that memory (what main ran before postings: the baseline), and the ANN search that
+  runs beside it in a hybrid file_search; p50/p99 and ratios.
 
 A fresh keyspace on 127.0.0.1:9042 (CASSANDRA_PORT to change), dropped at the end.
 """
@@ -117,8 +118,10 @@ async def main(args: argparse.Namespace) -> None:
         postings = StoreEntry(DIMENSIONS, postings=True)
         fallback = StoreEntry(DIMENSIONS, postings=False)
 
-        async def keyword(entry: StoreEntry, i: int) -> None:
+        async def keyword(entry: StoreEntry, i: int, remember: bool = False) -> None:
             index.tables._stores[(TENANT, store)] = entry
+            if not remember:  # as before common_terms: every search reads every term
+                index._common.forget(TENANT, store)
             await index.keyword_search(TENANT, [store], queries[i], 10)
 
         async def semantic(i: int) -> None:
@@ -128,6 +131,7 @@ async def main(args: argparse.Namespace) -> None:
             args.searches,
             {
                 "keyword (postings)": lambda i: keyword(postings, i),
+                "keyword (postings, common terms remembered)": lambda i: keyword(postings, i, True),
                 "keyword (SAI on terms, before)": lambda i: keyword(fallback, i),
                 "semantic (ANN)": semantic,
             },
@@ -137,14 +141,14 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.to_thread(drop_keyspace, cassandra.HOST, cassandra.PORT, keyspace)
     print(f"\n== Cassandra, {args.chunks} chunks of {DIMENSIONS} floats ==")
     print(
-        f"{'add, chunk rows + postings':32s} {with_postings:7.1f} chunks/s"
+        f"{'add, chunk rows + postings':44s} {with_postings:7.1f} chunks/s"
         f"  ({with_postings / rows_only:.2f}x of rows only: {rows_only:.1f} chunks/s)"
     )
     base = statistics.median(times["keyword (SAI on terms, before)"])
     for name, samples in times.items():
         p50 = statistics.median(samples)
         print(
-            f"{name:32s} p50 {p50:7.2f} ms  p99 {percentile(samples, 0.99):7.2f} ms"
+            f"{name:44s} p50 {p50:7.2f} ms  p99 {percentile(samples, 0.99):7.2f} ms"
             f"  ({p50 / base:.2f}x of the SAI query)"
         )
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Collection, Coroutine, Sequence
+from collections.abc import Awaitable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ import numpy as np
 
 from storage.base import Chunk, Hit
 from storage.cassandra.chunk_tables import ChunkCql, ChunkTables
+from storage.cassandra.common_terms import CommonTerms
 from storage.cassandra.doc_cql import encode
 from storage.cassandra.postings import (
     delete_chunk_params,
@@ -40,7 +41,7 @@ from storage.cassandra.postings import (
     put_params,
 )
 from storage.cassandra.ranking import ChunkRef, bm25, ranked
-from storage.cassandra.session import ANN_PROFILE, CqlSession, Params
+from storage.cassandra.session import ANN_PROFILE, CqlSession, Params, Row
 from storage.cassandra.write_limit import WriteLimit
 from storage.errors import StorageUnavailable
 from storage.keywords import searchable_terms, text_terms
@@ -79,6 +80,7 @@ class CassandraChunkIndex:
         self._cql = cql
         self.tables = ChunkTables(cql, keyspace, table_ids=table_ids)
         self.postings = posting_cql(keyspace)
+        self._common = CommonTerms()
         self._writes = WriteLimit(VECTOR_WRITES_IN_FLIGHT)
 
     async def add(
@@ -161,6 +163,7 @@ class CassandraChunkIndex:
         count = await self.tables.count(tenant, vector_store_id)
         await self.tables.add_count(tenant, vector_store_id, -count)
         await self.tables.forget(tenant, vector_store_id)
+        self._common.forget(tenant, vector_store_id)
 
     async def search(
         self,
@@ -246,18 +249,30 @@ class CassandraChunkIndex:
         if entry is None:
             return []
         q = await self.tables.ensure(entry.dimensions)
-        if entry.postings:
-            reads = [
-                self._cql.rows(self.postings.read, (tenant, store, t, TERM_POSTINGS)) for t in terms
-            ]
-        else:  # registered before chunk_terms: the SAI index on the chunk table's terms map
-            reads = [self._cql.rows(q.term, (t, tenant, store, t, TERM_POSTINGS)) for t in terms]
+
+        def read(term: str) -> Awaitable[list[Row]]:
+            if entry.postings:
+                return self._cql.rows(self.postings.read, (tenant, store, term, TERM_POSTINGS))
+            # Registered before chunk_terms: the SAI index on the chunk table's terms map.
+            return self._cql.rows(q.term, (term, tenant, store, term, TERM_POSTINGS))
+
+        version, common = self._common.known(tenant, store)
+        wanted = [t for t in terms if t not in common]
         term_rows, chunks = await asyncio.gather(
-            asyncio.gather(*reads), self.tables.count(tenant, store)
+            asyncio.gather(*(read(t) for t in wanted)), self.tables.count(tenant, store)
         )
+        if chunks != version and len(wanted) < len(terms):  # the store changed: read them too
+            skipped = [t for t in terms if t in common]
+            term_rows += await asyncio.gather(*(read(t) for t in skipped))
+            wanted += skipped
+        # Too common to rank by (as SQLite does): left out.
+        too_common = [
+            t for t, rows in zip(wanted, term_rows, strict=True) if len(rows) >= TERM_POSTINGS
+        ]
+        self._common.learn(tenant, store, chunks, too_common)
         postings: dict[str, dict[ChunkRef, int]] = {}
-        for term, rows in zip(terms, term_rows, strict=True):
-            if len(rows) >= TERM_POSTINGS:  # too common to rank by (as SQLite does)
+        for term, rows in zip(wanted, term_rows, strict=True):
+            if len(rows) >= TERM_POSTINGS:
                 continue
             postings[term] = {
                 (store, f, int(i)): int(tf or 1) for f, i, tf in rows if files is None or f in files

@@ -110,3 +110,31 @@ async def test_stores_written_before_postings_are_still_keyword_searched(
 
 async def _keyword_search(store: CassandraStore, vs: str, query: str) -> list[Hit]:
     return await store.chunks.keyword_search(TENANT, [vs], query, 5)
+
+
+async def test_terms_known_too_common_are_read_again_once_the_store_changed(
+    cql_store: CassandraStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = cql_store.chunks
+    assert isinstance(index, CassandraChunkIndex)
+    monkeypatch.setattr(chunk_module, "TERM_POSTINGS", 3)
+    vs, files = new_id("vs"), [new_id("file") for _ in range(3)]
+    texts = ["common moss", "common lichen", "common fern"]
+    chunks = [Chunk(files[i], 0, text, [1.0, float(i)]) for i, text in enumerate(texts)]
+    await index.add(TENANT, vs, chunks, 2)
+    read_terms: list[str] = []
+    rows = cql_store.cql.rows
+
+    async def spy(cql: str, params: tuple = (), **kwargs: object) -> list:
+        if cql == index.postings.read:
+            read_terms.append(params[2])
+        return await rows(cql, params, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cql_store.cql, "rows", spy)
+    assert await _keyword_search(cql_store, vs, "common") == []
+    assert [h.index for h in await _keyword_search(cql_store, vs, "common moss")] == [0]
+    assert read_terms == ["common", "moss"]  # the second search knew "common" too common
+    await index.delete_file(TENANT, vs, files[2])
+    found = await _keyword_search(cql_store, vs, "common")  # in 2 of 2 chunks now
+    assert sorted(h.file_id for h in found) == sorted(files[:2])
+    assert read_terms[2:] == ["common"]
