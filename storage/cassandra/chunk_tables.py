@@ -2,8 +2,9 @@
 
 A CQL ``vector<float, N>`` column has a fixed N, while vector stores built with different embedding
 models need different N. ``vector_stores`` records the dimension of each store (written with an LWT
-so two first writers with different models cannot both win); ``vector_store_counts`` keeps an
-approximate row count per store, which only picks the search strategy.
+so two first writers with different models cannot both win) and whether its keyword postings are
+in ``chunk_terms`` (every store registered since that table exists); ``vector_store_counts``
+keeps an approximate row count per store, which picks the search strategy and feeds BM25.
 """
 
 from __future__ import annotations
@@ -19,10 +20,17 @@ STORE = "tenant = ? AND vector_store_id = ?"
 
 
 @dataclass(frozen=True, slots=True)
+class StoreEntry:
+    dimensions: int
+    postings: bool  # its keyword postings are in chunk_terms
+
+
+@dataclass(frozen=True, slots=True)
 class ChunkCql:
     insert: str
     file_rows: str
-    file_indexes: str
+    file_terms: str
+    chunk_terms: str
     delete_file: str
     delete_store: str
     exact: str
@@ -30,7 +38,7 @@ class ChunkCql:
     ann: str
     ann_files: str
     details: str
-    term: str
+    term: str  # keyword search in a store without postings (made before chunk_terms)
 
 
 def chunk_cql(ks: str, dimensions: int, similarity: str = "dot_product") -> ChunkCql:
@@ -49,7 +57,8 @@ def chunk_cql(ks: str, dimensions: int, similarity: str = "dot_product") -> Chun
         file_rows=(
             f"SELECT idx, text, metadata, embedding, norm FROM {t} WHERE {STORE} AND file_id = ?"
         ),
-        file_indexes=f"SELECT idx FROM {t} WHERE {STORE} AND file_id = ?",
+        file_terms=f"SELECT terms FROM {t} WHERE {STORE} AND file_id = ?",
+        chunk_terms=f"SELECT file_id, idx, terms FROM {t} WHERE {STORE} AND (file_id, idx) IN ?",
         delete_file=f"DELETE FROM {t} WHERE {STORE} AND file_id = ?",
         delete_store=f"DELETE FROM {t} WHERE {STORE}",
         exact=f"SELECT {score} FROM {t} WHERE {STORE}",
@@ -75,11 +84,11 @@ class ChunkTables:
         self._ready: dict[int, str] = {}  # dimensions -> similarity function of the index
         self._cql_by_dims: dict[int, ChunkCql] = {}
         self._ddl_lock = asyncio.Lock()
-        self._dims: dict[tuple[str, str], int] = {}
-        self.dims_get = f"SELECT dimensions FROM {keyspace}.vector_stores WHERE {STORE}"
+        self._stores: dict[tuple[str, str], StoreEntry] = {}
+        self.dims_get = f"SELECT dimensions, postings FROM {keyspace}.vector_stores WHERE {STORE}"
         self.dims_put = (
-            f"INSERT INTO {keyspace}.vector_stores (tenant, vector_store_id, dimensions) "
-            "VALUES (?, ?, ?) IF NOT EXISTS"
+            f"INSERT INTO {keyspace}.vector_stores (tenant, vector_store_id, dimensions, postings)"
+            " VALUES (?, ?, ?, true) IF NOT EXISTS"
         )
         self.dims_delete = f"DELETE FROM {keyspace}.vector_stores WHERE {STORE} IF EXISTS"
         self.count_get = f"SELECT chunks FROM {keyspace}.vector_store_counts WHERE {STORE}"
@@ -106,29 +115,36 @@ class ChunkTables:
             )
         return found
 
-    async def dimensions(self, tenant: str, store: str) -> int | None:
-        found = self._dims.get((tenant, store))
+    async def entry(self, tenant: str, store: str) -> StoreEntry | None:
+        found = self._stores.get((tenant, store))
         if found is None:
             row = await self._cql.one(self.dims_get, (tenant, store))
             if row is None:
                 return None
-            found = self._dims[(tenant, store)] = int(row[0])
+            found = self._stores[(tenant, store)] = StoreEntry(int(row[0]), bool(row[1]))
         return found
+
+    async def dimensions(self, tenant: str, store: str) -> int | None:
+        found = await self.entry(tenant, store)
+        return None if found is None else found.dimensions
 
     async def register(self, tenant: str, store: str, dimensions: int) -> None:
         """Record the store's dimension; raise if it already holds another one."""
-        current = await self.dimensions(tenant, store)
+        current = await self.entry(tenant, store)
         if current is None:
-            applied, row = await self._conditional(self.dims_put, (tenant, store, dimensions))
-            current = dimensions if applied or row is None else int(row[-1])
-            self._dims[(tenant, store)] = current
-        if current != dimensions:
+            applied, _ = await self._conditional(self.dims_put, (tenant, store, dimensions))
+            if applied:
+                current = self._stores[(tenant, store)] = StoreEntry(dimensions, postings=True)
+            else:  # another writer registered it first: read what it wrote
+                current = await self.entry(tenant, store)
+        if current is not None and current.dimensions != dimensions:
             raise StorageError(
-                f"vector store {store} holds {current}-dimension embeddings, not {dimensions}"
+                f"vector store {store} holds {current.dimensions}-dimension embeddings,"
+                f" not {dimensions}"
             )
 
     async def forget(self, tenant: str, store: str) -> None:
-        self._dims.pop((tenant, store), None)
+        self._stores.pop((tenant, store), None)
         await self._conditional(self.dims_delete, (tenant, store))
 
     async def _conditional(self, cql: str, params: Params) -> tuple[bool, Row | None]:

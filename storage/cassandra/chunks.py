@@ -11,9 +11,12 @@ best chunks with their scores from the server:
   scores, ``L = limit + ANN_OVERFETCH`` (the graph search is approximate; a few more candidates
   than needed buy recall at little cost).
 
-Keyword search reads, per query term, the chunks whose ``terms`` map holds it (SAI on the map's
-keys) with the term's frequency, scores them with BM25, and reads the texts of the best.
-Writes are single-partition UNLOGGED batches, ``VECTOR_WRITES_IN_FLIGHT`` at a time.
+Keyword search reads, per query term, the term's slice of ``chunk_terms`` (``postings.py``):
+the chunks holding it with its frequency; it scores them with BM25 and reads the texts of the
+best. A store registered before ``chunk_terms`` existed has no postings for its older chunks: it
+is searched as before, through the SAI index on the chunk table's ``terms`` map keys.
+Writes are single-partition UNLOGGED batches (chunk rows with their postings: one mutation),
+``VECTOR_WRITES_IN_FLIGHT`` at a time.
 """
 
 from __future__ import annotations
@@ -21,16 +24,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Collection, Coroutine, Sequence
+from collections.abc import Awaitable, Collection, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from storage.base import Chunk, Hit
-from storage.cassandra.chunk_tables import ChunkTables
+from storage.cassandra.chunk_tables import ChunkCql, ChunkTables
+from storage.cassandra.common_terms import CommonTerms
 from storage.cassandra.doc_cql import encode
+from storage.cassandra.postings import (
+    delete_chunk_params,
+    delete_file_params,
+    posting_cql,
+    put_params,
+)
 from storage.cassandra.ranking import ChunkRef, bm25, ranked
-from storage.cassandra.session import ANN_PROFILE, CqlSession, Params
+from storage.cassandra.session import ANN_PROFILE, CqlSession, Params, Row
 from storage.cassandra.write_limit import WriteLimit
 from storage.errors import StorageUnavailable
 from storage.keywords import searchable_terms, text_terms
@@ -50,15 +61,26 @@ BATCH_ROWS = 8
 VECTOR_WRITES_IN_FLIGHT = 4
 VECTOR_WRITE_ATTEMPTS = 8
 # Keyword search reads at most this many chunks per term and leaves out a term that has more:
-# it is so common that it says little about relevance. Lower than SQLite's 2,000: the node reads
-# whole rows (embedding included) to answer, and 2,000 per term timed out on a 10,000-chunk store.
+# it is so common that it says little about relevance. Lower than SQLite's 2,000: the fallback
+# query of stores without postings reads whole rows (embedding included), where 2,000 per term
+# timed out on a 10,000-chunk store; postings use the same limit so both rank alike.
 TERM_POSTINGS = 501
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedChunk:
+    key: tuple[str, int]  # file_id, idx
+    insert: Params  # the chunk row: unit float32 vector, its norm, the text's term frequencies
+    terms: dict[str, int]
+    postings: list[Params]  # ``PostingCql.put`` parameters
 
 
 class CassandraChunkIndex:
     def __init__(self, cql: CqlSession, keyspace: str, *, table_ids: bool = True) -> None:
         self._cql = cql
         self.tables = ChunkTables(cql, keyspace, table_ids=table_ids)
+        self.postings = posting_cql(keyspace)
+        self._common = CommonTerms()
         self._writes = WriteLimit(VECTOR_WRITES_IN_FLIGHT)
 
     async def add(
@@ -77,8 +99,8 @@ class CassandraChunkIndex:
         pending: set[asyncio.Future[None]] = set()
         try:
             for first in range(0, len(rows), BATCH_ROWS):
-                batch = [(q.insert, params) for params in rows[first : first + BATCH_ROWS]]
-                await _bounded(pending, self._write(batch))
+                batch = rows[first : first + BATCH_ROWS]
+                await _bounded(pending, self._write_chunks(q, tenant, vector_store_id, batch))
             while pending:
                 await _settle_one(pending)
         except BaseException:
@@ -103,24 +125,45 @@ class CassandraChunkIndex:
         return out
 
     async def delete_file(self, tenant: str, vector_store_id: str, file_id: str) -> None:
+        """Delete the file's chunks and their postings (the terms read from its chunk rows).
+
+        One single-partition batch, so one mutation: the postings never outlive the chunks.
+        """
         dimensions = await self.tables.dimensions(tenant, vector_store_id)
         if dimensions is None:
             return
         q = await self.tables.ensure(dimensions)
-        rows = await self._cql.rows(q.file_indexes, (tenant, vector_store_id, file_id))
-        await self._cql.execute(q.delete_file, (tenant, vector_store_id, file_id))
-        await self.tables.add_count(tenant, vector_store_id, -len(rows))
+        rows = 0
+        terms: set[str] = set()
+        async for page in self._cql.pages(q.file_terms, (tenant, vector_store_id, file_id)):
+            rows += len(page)
+            for (found,) in page:
+                terms.update(found or ())
+        batch: list[tuple[str, Params]] = [
+            (self.postings.delete_file, params)
+            for params in delete_file_params(tenant, vector_store_id, file_id, terms)
+        ]
+        batch.append((q.delete_file, (tenant, vector_store_id, file_id)))
+        await self._cql.batch(batch, logged=False)
+        await self.tables.add_count(tenant, vector_store_id, -rows)
 
     async def delete_store(self, tenant: str, vector_store_id: str) -> None:
         dimensions = await self.tables.dimensions(tenant, vector_store_id)
         if dimensions is None:
             return
         q = await self.tables.ensure(dimensions)
-        await self._cql.execute(q.delete_store, (tenant, vector_store_id))
+        await self._cql.batch(
+            [
+                (self.postings.delete_store, (tenant, vector_store_id)),
+                (q.delete_store, (tenant, vector_store_id)),
+            ],
+            logged=False,
+        )
         # Counters cannot be re-created once deleted: bring it back to zero instead.
         count = await self.tables.count(tenant, vector_store_id)
         await self.tables.add_count(tenant, vector_store_id, -count)
         await self.tables.forget(tenant, vector_store_id)
+        self._common.forget(tenant, vector_store_id)
 
     async def search(
         self,
@@ -202,19 +245,34 @@ class CassandraChunkIndex:
     async def _keyword_hits(
         self, tenant: str, store: str, terms: list[str], limit: int, files: set[str] | None
     ) -> list[Hit]:
-        dimensions = await self.tables.dimensions(tenant, store)
-        if dimensions is None:
+        entry = await self.tables.entry(tenant, store)
+        if entry is None:
             return []
-        q = await self.tables.ensure(dimensions)
+        q = await self.tables.ensure(entry.dimensions)
+
+        def read(term: str) -> Awaitable[list[Row]]:
+            if entry.postings:
+                return self._cql.rows(self.postings.read, (tenant, store, term, TERM_POSTINGS))
+            # Registered before chunk_terms: the SAI index on the chunk table's terms map.
+            return self._cql.rows(q.term, (term, tenant, store, term, TERM_POSTINGS))
+
+        version, common = self._common.known(tenant, store)
+        wanted = [t for t in terms if t not in common]
         term_rows, chunks = await asyncio.gather(
-            asyncio.gather(
-                *(self._cql.rows(q.term, (t, tenant, store, t, TERM_POSTINGS)) for t in terms)
-            ),
-            self.tables.count(tenant, store),
+            asyncio.gather(*(read(t) for t in wanted)), self.tables.count(tenant, store)
         )
+        if chunks != version and len(wanted) < len(terms):  # the store changed: read them too
+            skipped = [t for t in terms if t in common]
+            term_rows += await asyncio.gather(*(read(t) for t in skipped))
+            wanted += skipped
+        # Too common to rank by (as SQLite does): left out.
+        too_common = [
+            t for t, rows in zip(wanted, term_rows, strict=True) if len(rows) >= TERM_POSTINGS
+        ]
+        self._common.learn(tenant, store, chunks, too_common)
         postings: dict[str, dict[ChunkRef, int]] = {}
-        for term, rows in zip(terms, term_rows, strict=True):
-            if len(rows) >= TERM_POSTINGS:  # too common to rank by (as SQLite does)
+        for term, rows in zip(wanted, term_rows, strict=True):
+            if len(rows) >= TERM_POSTINGS:
                 continue
             postings[term] = {
                 (store, f, int(i)): int(tf or 1) for f, i, tf in rows if files is None or f in files
@@ -228,6 +286,25 @@ class CassandraChunkIndex:
             Hit(store, f, int(i), text, scores[(store, f, int(i))], json.loads(metadata))
             for f, i, text, metadata in details
         ]
+
+    async def _write_chunks(
+        self, q: ChunkCql, tenant: str, store: str, rows: Sequence[EncodedChunk]
+    ) -> None:
+        """One batch: chunk rows, their postings, and the removal of the postings of terms a
+        rewritten chunk no longer holds (read from the row it replaces; ingestion deletes a
+        file's chunks before writing them again, so this read usually finds nothing)."""
+        new_terms = {row.key: row.terms for row in rows}
+        batch: list[tuple[str, Params]] = []
+        for file_id, idx, old in await self._cql.rows(
+            q.chunk_terms, (tenant, store, list(new_terms))
+        ):
+            gone = set(old or ()) - set(new_terms.get((file_id, int(idx)), ()))
+            for params in delete_chunk_params(tenant, store, file_id, int(idx), gone):
+                batch.append((self.postings.delete_chunk, params))
+        for row in rows:
+            batch.append((q.insert, row.insert))
+            batch.extend((self.postings.put, put) for put in row.postings)
+        await self._write(batch)
 
     async def _write(self, batch: list[tuple[str, Params]]) -> None:
         for attempt in range(VECTOR_WRITE_ATTEMPTS):
@@ -268,8 +345,8 @@ def _cosine(similarity: float) -> float:
 
 def _encode(
     tenant: str, vector_store_id: str, chunks: Sequence[Chunk], dimensions: int
-) -> list[Params]:
-    """Insert parameters: unit float32 vectors, their norms, texts' term frequencies."""
+) -> list[EncodedChunk]:
+    """Per chunk, the parameters of its row and of its postings."""
     vectors = np.asarray([chunk.embedding for chunk in chunks], dtype=np.float64)
     vectors = vectors.reshape(len(chunks), dimensions)
     norms = np.linalg.norm(vectors, axis=1)
@@ -277,8 +354,10 @@ def _encode(
         raise ValueError("chunk embeddings must be finite")
     with np.errstate(divide="ignore", invalid="ignore"):
         units = np.where(norms[:, None] > 0, vectors / norms[:, None], 0.0).astype(np.float32)
-    return [
-        (
+    out: list[EncodedChunk] = []
+    for chunk, unit, norm in zip(chunks, units, norms, strict=True):
+        terms = dict(text_terms(chunk.text))
+        row = (
             tenant,
             vector_store_id,
             chunk.file_id,
@@ -287,7 +366,8 @@ def _encode(
             encode(chunk.metadata),  # valid UTF-8 whatever the attributes hold
             unit,
             float(norm),
-            dict(text_terms(chunk.text)),
+            terms,
         )
-        for chunk, unit, norm in zip(chunks, units, norms, strict=True)
-    ]
+        postings = put_params(tenant, vector_store_id, chunk.file_id, chunk.index, terms)
+        out.append(EncodedChunk((chunk.file_id, chunk.index), row, terms, postings))
+    return out

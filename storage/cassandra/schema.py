@@ -60,9 +60,10 @@ TABLES: dict[str, tuple[str, str]] = {
         PRIMARY KEY ((tenant, blob_id, gen, bucket), seq)""",
         "",
     ),
-    # Which chunks_d{N} table holds a vector store's chunks.
+    # Which chunks_d{N} table holds a vector store's chunks; `postings` is true for stores made
+    # since chunk_terms exists (older stores are keyword-searched through the chunk table).
     "vector_stores": (
-        """tenant text, vector_store_id text, dimensions int,
+        """tenant text, vector_store_id text, dimensions int, postings boolean,
         PRIMARY KEY ((tenant, vector_store_id))""",
         "",
     ),
@@ -72,7 +73,16 @@ TABLES: dict[str, tuple[str, str]] = {
         PRIMARY KEY ((tenant, vector_store_id))""",
         "",
     ),
+    # Keyword postings: one term's chunks are a slice. Same partition key as chunks_d{N}, so a
+    # chunk's postings are written in the same mutation as the chunk.
+    "chunk_terms": (
+        """tenant text, vector_store_id text, term text, file_id text, idx int, tf int,
+        PRIMARY KEY ((tenant, vector_store_id), term, file_id, idx)""",
+        "",
+    ),
 }
+# Columns added after the first release, per table: added where an existing table lacks them.
+COLUMNS_ADDED: dict[str, dict[str, str]] = {"vector_stores": {"postings": "boolean"}}
 
 
 def chunk_table(dimensions: int) -> str:
@@ -122,6 +132,8 @@ def ensure_schema(session: Session, keyspace: str, replication: Mapping[str, str
     for table, (columns, options) in TABLES.items():
         cql = create_table_cql(keyspace, table, columns, options, with_id=replication is not None)
         _ddl(session, cql)
+    for table, added in COLUMNS_ADDED.items():
+        _add_columns(session, keyspace, table, added)
     _agree(session)
 
 
@@ -136,26 +148,13 @@ def ensure_chunk_table(
     table = chunk_table(dimensions)
     columns = chunk_table_columns(dimensions)
     _ddl(session, create_table_cql(keyspace, table, columns, with_id=with_id))
-    present = {
-        row[0]
-        for row in session.execute(
-            "SELECT column_name FROM system_schema.columns"
-            " WHERE keyspace_name = %s AND table_name = %s",
-            (keyspace, table),
-        )
-    }
-    for column, cql_type in CHUNK_COLUMNS_ADDED.items():
-        if column not in present:
-            try:
-                _ddl(session, f"ALTER TABLE {keyspace}.{table} ADD {column} {cql_type}")
-            except InvalidRequest:  # another worker added it meanwhile
-                log.debug("column %s.%s already added", table, column)
+    _add_columns(session, keyspace, table, CHUNK_COLUMNS_ADDED)
     _ddl(
         session,
         f"CREATE CUSTOM INDEX IF NOT EXISTS {table}_embedding ON {keyspace}.{table} (embedding) "
         f"USING 'StorageAttachedIndex' WITH OPTIONS = {{'similarity_function': '{SIMILARITY}'}}",
     )
-    # Keyword search: `terms CONTAINS KEY ?` within a vector store's partition.
+    # Keyword search in stores made before chunk_terms: `terms CONTAINS KEY ?` in the partition.
     _ddl(
         session,
         f"CREATE CUSTOM INDEX IF NOT EXISTS {table}_terms ON {keyspace}.{table} (KEYS(terms)) "
@@ -186,6 +185,23 @@ def existing_chunk_dimensions(session: Session, keyspace: str) -> list[int]:
         if name.startswith("chunks_d") and name[len("chunks_d") :].isdigit():
             found.append(int(name[len("chunks_d") :]))
     return sorted(found)
+
+
+def _add_columns(session: Session, keyspace: str, table: str, columns: Mapping[str, str]) -> None:
+    present = {
+        row[0]
+        for row in session.execute(
+            "SELECT column_name FROM system_schema.columns"
+            " WHERE keyspace_name = %s AND table_name = %s",
+            (keyspace, table),
+        )
+    }
+    for column, cql_type in columns.items():
+        if column not in present:
+            try:
+                _ddl(session, f"ALTER TABLE {keyspace}.{table} ADD {column} {cql_type}")
+            except InvalidRequest:  # another worker added it meanwhile
+                log.debug("column %s.%s already added", table, column)
 
 
 def _ddl(session: Session, cql: str) -> None:

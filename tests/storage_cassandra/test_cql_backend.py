@@ -178,7 +178,9 @@ async def test_a_store_keeps_one_dimension(cql_store: CassandraStore) -> None:
 
 
 async def test_a_chunk_table_from_before_is_upgraded_in_place() -> None:
-    """A keyspace made by the previous release: the table gains its columns and terms index."""
+    """A keyspace made by a previous release: the chunk table gains its columns and terms index,
+    ``vector_stores`` its ``postings`` flag; the old store is keyword-searched through the chunk
+    table, a new one through ``chunk_terms``."""
     from storage.cassandra.provider import CassandraProvider
     from tests.storage_cassandra.conftest import settings_for
     from tests.support import cassandra
@@ -190,6 +192,7 @@ async def test_a_chunk_table_from_before_is_upgraded_in_place() -> None:
     old_table = f"{keyspace}.chunks_d4"
     try:
         for ddl in (
+            f"ALTER TABLE {keyspace}.vector_stores DROP postings",
             f"CREATE TABLE {old_table} (tenant text, vector_store_id text, file_id text, idx int,"
             " text text, metadata text, embedding vector<float, 4>,"
             " PRIMARY KEY ((tenant, vector_store_id), file_id, idx))",
@@ -217,6 +220,14 @@ async def test_a_chunk_table_from_before_is_upgraded_in_place() -> None:
             except StorageUnavailable:
                 await asyncio.sleep(0.1)
         assert [h.text for h in found] == ["new lava"]  # old rows have no terms until re-indexed
+        await store.chunks.add("t", "vs2", [Chunk("h", 0, "lava dome", [0.0, 1.0, 0.0, 0.0])], 4)
+        postings = await store.cql.rows(
+            f"SELECT term, file_id FROM {keyspace}.chunk_terms"
+            " WHERE tenant = 't' AND vector_store_id = 'vs2'"
+        )
+        assert sorted(postings) == [("dome", "h"), ("lava", "h")]
+        found = await store.chunks.keyword_search("t", ["vs", "vs2"], "lava", 5)
+        assert sorted(h.text for h in found) == ["lava dome", "new lava"]
         old = await store.chunks.file_chunks("t", "vs", "f")
         assert [list(c.embedding) for c in old] == [[3.0, 0.0, 0.0, 4.0]]
     finally:
