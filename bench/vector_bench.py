@@ -14,8 +14,12 @@ Per backend, in one vector store:
   baseline: exact brute force in numpy over the same vectors held in memory (p50, and the ratio
   backend / numpy). SQLite's first search (which reads the store into memory) is shown apart.
 
-Cassandra runs in a fresh keyspace, dropped at the end. Stops by itself: past ``--max-minutes``
-the load stops early and the search runs over what was loaded (the output says so).
+Cassandra runs in a fresh keyspace, dropped at the end (``--keep`` keeps it and prints the
+``--reuse KEYSPACE/STORE --chunks N`` that searches it again later without loading, e.g. once its
+flushes and compactions have settled; ``--overfetch 10,0`` compares ``ANN_OVERFETCH`` values query
+by query in one run). Stops by itself: past ``--max-minutes`` the load stops early and the search
+runs over what was loaded (the output says so). A 100,000 x 1536 load needs the node's memtable
+settings from ``scripts/cassandra`` (docs/cassandra-storage.md#writes).
 """
 
 from __future__ import annotations
