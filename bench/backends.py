@@ -14,10 +14,11 @@ from storage.settings import CassandraSettings, SqliteSettings, parse_store_url
 
 
 async def open_backend(
-    name: str, label: str = "bench", cassandra_options: str = ""
+    name: str, label: str = "bench", cassandra_options: str = "", keyspace: str | None = None
 ) -> tuple[StoreProvider, Callable[[], Awaitable[None]]]:
     """A fresh store of the backend (a temporary SQLite file, or a new keyspace on the node at
-    CASSANDRA_HOST/CASSANDRA_PORT) and the coroutine that removes it."""
+    CASSANDRA_HOST/CASSANDRA_PORT; ``keyspace`` names an existing one instead) and the coroutine
+    that removes it."""
     if name == "sqlite":
         from storage.sqlite import SqliteProvider
 
@@ -31,7 +32,7 @@ async def open_backend(
 
     host = os.environ.get("CASSANDRA_HOST", "127.0.0.1")
     port = os.environ.get("CASSANDRA_PORT", "9042")
-    keyspace = f"{label.replace('-', '_')}_{uuid.uuid4().hex[:10]}"
+    keyspace = keyspace or f"{label.replace('-', '_')}_{uuid.uuid4().hex[:10]}"
     url = f"cassandra://{host}:{port}/{keyspace}?replication=SimpleStrategy:1{cassandra_options}"
     settings = parse_store_url(url)
     assert isinstance(settings, CassandraSettings)

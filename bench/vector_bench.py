@@ -14,8 +14,12 @@ Per backend, in one vector store:
   baseline: exact brute force in numpy over the same vectors held in memory (p50, and the ratio
   backend / numpy). SQLite's first search (which reads the store into memory) is shown apart.
 
-Cassandra runs in a fresh keyspace, dropped at the end. Stops by itself: past ``--max-minutes``
-the load stops early and the search runs over what was loaded (the output says so).
+Cassandra runs in a fresh keyspace, dropped at the end (``--keep`` keeps it and prints the
+``--reuse KEYSPACE/STORE --chunks N`` that searches it again later without loading, e.g. once its
+flushes and compactions have settled; ``--overfetch 10,0`` compares ``ANN_OVERFETCH`` values query
+by query in one run). Stops by itself: past ``--max-minutes`` the load stops early and the search
+runs over what was loaded (the output says so). A 100,000 x 1536 load needs the node's memtable
+settings from ``scripts/cassandra`` (docs/cassandra-storage.md#writes).
 """
 
 from __future__ import annotations
@@ -149,58 +153,81 @@ async def legacy_cassandra_writes(store: Any, vectors: np.ndarray) -> float:
 
 
 async def run_backend(name: str, args: argparse.Namespace, vectors: np.ndarray) -> dict:
-    provider, cleanup = await open_backend(name, "vector-bench", "&timeout=30")
+    keyspace, _, reused = (args.reuse or "").partition("/") if name == "cassandra" else ("", "", "")
+    provider, cleanup = await open_backend(name, "vector-bench", "&timeout=30", keyspace or None)
     numbers: dict[str, Any] = {"backend": name}
+    keep = name == "cassandra" and bool(args.keep or reused)
     try:
         await provider.start()
         store = await provider.for_request(None, None)
-        if name == "cassandra" and args.legacy_chunks:
+        if name == "cassandra" and args.legacy_chunks and not reused:
             sample = vectors[: args.legacy_chunks]
             numbers["legacy chunks/s"] = await legacy_cassandra_writes(store, sample)
             began = time.perf_counter()
             await store.chunks.add(TENANT, "vs_sample", chunks_of(sample, 0), vectors.shape[1])
             numbers["sample chunks/s"] = len(sample) / (time.perf_counter() - began)
-        vs = f"vs_{uuid.uuid4().hex}"
-        deadline = time.monotonic() + args.max_minutes * 60
-        loaded, seconds = await load(store, vs, vectors, deadline)
-        numbers.update({"chunks loaded": loaded, "load s": seconds, "chunks/s": loaded / seconds})
+        if reused:  # loaded by an earlier --keep run: its first --chunks vectors
+            vs, loaded, seconds = reused, len(vectors), 0.0
+        else:
+            vs = f"vs_{uuid.uuid4().hex}"
+            deadline = time.monotonic() + args.max_minutes * 60
+            loaded, seconds = await load(store, vs, vectors, deadline)
+        numbers.update({"chunks loaded": loaded, "load s": seconds})
         # The baseline holds unit float32 vectors, as a careful in-memory brute force would.
         norms = np.linalg.norm(vectors[:loaded], axis=1, keepdims=True)
         unit = (vectors[:loaded] / norms).astype(np.float32)
         queries = vectors[: args.queries].astype(np.float64)
         queries += 0.3 * np.random.default_rng(98).standard_normal(queries.shape)
-        found: list[list[int]] = []
+        # Cassandra: each ANN_OVERFETCH asked for, interleaved query by query (fair on a busy box).
+        variants: list[int | None] = [None]
+        if name == "cassandra" and args.overfetch:
+            variants = [int(v) for v in args.overfetch.split(",")]
+        found: dict[int | None, list[list[int]]] = {v: [] for v in variants}
+        latencies: dict[int | None, list[float]] = {v: [] for v in variants}
 
-        async def search(q: np.ndarray) -> None:
+        async def search(q: np.ndarray, overfetch: int | None) -> list[int]:
+            if overfetch is not None:
+                from storage.cassandra import chunks as cassandra_chunks
+
+                cassandra_chunks.ANN_OVERFETCH = overfetch
             hits = await store.chunks.search(TENANT, [vs], q.tolist(), 10)
-            found.append([h.index for h in hits])
+            return [h.index for h in hits]
 
-        first = await timed([lambda: search(queries[0])])
-        numbers["first search ms"] = first[0]
-        found.clear()
-        latencies = await timed([partial(search, q) for q in queries])
+        began = time.perf_counter()
+        await search(queries[0], variants[0])
+        numbers["first search ms"] = (time.perf_counter() - began) * 1000
+        for q in queries:
+            for v in variants:
+                began = time.perf_counter()
+                found[v].append(await search(q, v))
+                latencies[v].append((time.perf_counter() - began) * 1000)
 
         async def brute(q: np.ndarray) -> None:
             exact_top10(unit, q)
 
         baseline = await timed([partial(brute, q) for q in queries])
         truth = [set(exact_top10(unit, q).tolist()) for q in queries]
-        recall = sum(len(set(f) & t) for f, t in zip(found, truth, strict=True)) / (10 * len(truth))
-        numbers.update(
-            {
-                "search p50 ms": pct(latencies, 50),
-                "search p99 ms": pct(latencies, 99),
-                "recall@10": recall,
-                "numpy exact p50 ms": pct(baseline, 50),
-            }
-        )
+        numbers["searches"] = [
+            (
+                v,
+                pct(latencies[v], 50),
+                pct(latencies[v], 99),
+                sum(len(set(f) & t) for f, t in zip(found[v], truth, strict=True))
+                / (10 * len(truth)),
+            )
+            for v in variants
+        ]
+        numbers["numpy exact p50 ms"] = pct(baseline, 50)
         report(numbers, args)
+        if keep:
+            print(f"kept: --reuse {getattr(store, 'keyspace', keyspace)}/{vs} --chunks {loaded}")
     finally:
         await provider.close()
-        try:
-            await cleanup()
-        except Exception as error:  # a busy node may not drop the keyspace in time
-            print(f"cleanup failed: {error!r}", file=sys.stderr)
+        if not keep:
+            try:
+                await cleanup()
+            except Exception as error:  # a busy node may not drop the keyspace in time
+                print(f"cleanup failed: {error!r}", file=sys.stderr)
     return numbers
 
 
@@ -212,16 +239,19 @@ def report(n: dict, args: argparse.Namespace) -> None:
             f" old path {n['legacy chunks/s']:.0f} chunks/s"
             f" -> {n['sample chunks/s'] / n['legacy chunks/s']:.2f}x"
         )
-    print(f"load: {n['load s']:.1f} s, {n['chunks/s']:.0f} chunks/s")
+    if n["load s"]:
+        print(f"load: {n['load s']:.1f} s, {n['chunks loaded'] / n['load s']:.0f} chunks/s")
+    else:
+        print("load: none (--reuse)")
     print(f"first search (cold): {n['first search ms']:.1f} ms")
-    print(
-        f"top-10 search: p50 {n['search p50 ms']:.1f} ms, p99 {n['search p99 ms']:.1f} ms,"
-        f" recall@10 {n['recall@10']:.3f}"
-    )
-    print(
-        f"numpy exact baseline: p50 {n['numpy exact p50 ms']:.1f} ms"
-        f" -> backend / numpy {n['search p50 ms'] / n['numpy exact p50 ms']:.2f}x"
-    )
+    exact = n["numpy exact p50 ms"]
+    for overfetch, p50, p99, recall in n["searches"]:
+        label = "" if overfetch is None else f" (ANN_OVERFETCH {overfetch})"
+        print(
+            f"top-10 search{label}: p50 {p50:.1f} ms, p99 {p99:.1f} ms, recall@10 {recall:.3f}"
+            f" -> backend / numpy {p50 / exact:.2f}x"
+        )
+    print(f"numpy exact baseline: p50 {exact:.1f} ms")
 
 
 async def main() -> int:
@@ -232,6 +262,13 @@ async def main() -> int:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--legacy-chunks", type=int, default=2000)
     parser.add_argument("--max-minutes", type=float, default=20.0, help="per backend's load")
+    parser.add_argument("--keep", action="store_true", help="Cassandra: keep the keyspace")
+    parser.add_argument(
+        "--reuse", help="Cassandra: KEYSPACE/STORE kept by --keep; no load (--chunks: its size)"
+    )
+    parser.add_argument(
+        "--overfetch", help="Cassandra: ANN_OVERFETCH values to compare in the run, e.g. 10,0"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     vectors = make_vectors(args.chunks, args.dims)
