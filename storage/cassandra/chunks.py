@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,7 +60,9 @@ BATCH_ROWS = 8
 # writes can wait in its queue. A node configured otherwise may still refuse some: they are
 # retried with backoff, and the limit adapts (``write_limit``).
 VECTOR_WRITES_IN_FLIGHT = 4
-VECTOR_WRITE_ATTEMPTS = 8
+# A refused chunk write (the node overloaded, or stalled behind a flush) is tried again with
+# backoff for this long before ingestion fails; the writes are idempotent.
+VECTOR_WRITE_PATIENCE = 60.0
 # Keyword search reads at most this many chunks per term and leaves out a term that has more:
 # it is so common that it says little about relevance. Lower than SQLite's 2,000: the fallback
 # query of stores without postings reads whole rows (embedding included), where 2,000 per term
@@ -307,7 +310,9 @@ class CassandraChunkIndex:
         await self._write(batch)
 
     async def _write(self, batch: list[tuple[str, Params]]) -> None:
-        for attempt in range(VECTOR_WRITE_ATTEMPTS):
+        deadline = time.monotonic() + VECTOR_WRITE_PATIENCE
+        attempt = 0
+        while True:
             async with self._writes.slot():
                 try:
                     await self._cql.batch(batch, logged=False)
@@ -315,9 +320,10 @@ class CassandraChunkIndex:
                     return
                 except StorageUnavailable:
                     self._writes.refused()
-                    if attempt == VECTOR_WRITE_ATTEMPTS - 1:
+                    if time.monotonic() >= deadline:
                         raise
-            await asyncio.sleep(min(2.0, 0.05 * 2**attempt))
+            await asyncio.sleep(min(2.0, 0.05 * 2 ** min(attempt, 6)))
+            attempt += 1
 
 
 async def _bounded(pending: set[asyncio.Future[None]], work: Coroutine[Any, Any, None]) -> None:
