@@ -25,7 +25,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Collection, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -295,35 +295,41 @@ class CassandraChunkIndex:
     ) -> None:
         """One batch: chunk rows, their postings, and the removal of the postings of terms a
         rewritten chunk no longer holds (read from the row it replaces; ingestion deletes a
-        file's chunks before writing them again, so this read usually finds nothing)."""
+        file's chunks before writing them again, so this read usually finds nothing). A refused
+        read is tried again with the write: both are part of the same attempt."""
         new_terms = {row.key: row.terms for row in rows}
-        batch: list[tuple[str, Params]] = []
-        for file_id, idx, old in await self._cql.rows(
-            q.chunk_terms, (tenant, store, list(new_terms))
-        ):
-            gone = set(old or ()) - set(new_terms.get((file_id, int(idx)), ()))
-            for params in delete_chunk_params(tenant, store, file_id, int(idx), gone):
-                batch.append((self.postings.delete_chunk, params))
-        for row in rows:
-            batch.append((q.insert, row.insert))
-            batch.extend((self.postings.put, put) for put in row.postings)
-        await self._write(batch)
 
-    async def _write(self, batch: list[tuple[str, Params]]) -> None:
+        async def attempt() -> None:
+            batch: list[tuple[str, Params]] = []
+            for file_id, idx, old in await self._cql.rows(
+                q.chunk_terms, (tenant, store, list(new_terms))
+            ):
+                gone = set(old or ()) - set(new_terms.get((file_id, int(idx)), ()))
+                for params in delete_chunk_params(tenant, store, file_id, int(idx), gone):
+                    batch.append((self.postings.delete_chunk, params))
+            for row in rows:
+                batch.append((q.insert, row.insert))
+                batch.extend((self.postings.put, put) for put in row.postings)
+            await self._cql.batch(batch, logged=False)
+
+        await self._retried(attempt)
+
+    async def _retried(self, attempt: Callable[[], Awaitable[Any]]) -> None:
+        """``attempt`` until the node takes it, or ``VECTOR_WRITE_PATIENCE`` has passed."""
         deadline = time.monotonic() + VECTOR_WRITE_PATIENCE
-        attempt = 0
+        tries = 0
         while True:
             async with self._writes.slot():
                 try:
-                    await self._cql.batch(batch, logged=False)
+                    await attempt()
                     self._writes.succeeded()
                     return
                 except StorageUnavailable:
                     self._writes.refused()
                     if time.monotonic() >= deadline:
                         raise
-            await asyncio.sleep(min(2.0, 0.05 * 2 ** min(attempt, 6)))
-            attempt += 1
+            await asyncio.sleep(min(2.0, 0.05 * 2 ** min(tries, 6)))
+            tries += 1
 
 
 async def _bounded(pending: set[asyncio.Future[None]], work: Coroutine[Any, Any, None]) -> None:
