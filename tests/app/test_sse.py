@@ -107,15 +107,15 @@ def test_a_silent_stream_gets_keep_alive_comments_and_a_busy_one_does_not() -> N
         await task
         return pieces
 
-    silent = asyncio.run(scenario(0.35))
+    silent = b"".join(asyncio.run(scenario(0.35)))  # a ping may share a write with an event
     assert silent.count(b": ping\n\n") >= 3
-    assert b"".join(p for p in silent if not p.startswith(b":")) == b"".join(
+    assert silent.replace(b": ping\n\n", b"") == b"".join(
         [
             *(f'event: tick\ndata: {{"i":{i}}}\n\n'.encode() for i in range(3)),
             b"event: done\ndata: [DONE]\n\n",
         ]
     )
-    busy = asyncio.run(scenario(0.02))
+    busy = b"".join(asyncio.run(scenario(0.02)))
     assert b": ping\n\n" not in busy
 
 
