@@ -26,6 +26,7 @@ import statistics
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -52,14 +53,14 @@ def prompt_of(chunks: int) -> str:
     return " ".join(words[i % len(words)] for i in range(chunks - 1))
 
 
+@dataclass(frozen=True)
 class Leg:
     """One API: how to open its stream, and the process whose CPU it costs."""
 
-    def __init__(self, name: str, url: str, pgid: int, request: Callable[[str], dict]) -> None:
-        self.name = name
-        self.url = url
-        self.pgid = pgid
-        self.request = request
+    name: str
+    url: str
+    pgid: int
+    request: Callable[[str], dict]
 
 
 async def stream_once(client: httpx.AsyncClient, leg: Leg, prompt: str) -> int:
@@ -75,7 +76,10 @@ async def stream_once(client: httpx.AsyncClient, leg: Leg, prompt: str) -> int:
     return events
 
 
-async def cpu_of_set(client: httpx.AsyncClient, leg: Leg, prompt: str, streams: int) -> tuple:
+async def cpu_of_set(
+    client: httpx.AsyncClient, leg: Leg, prompt: str, streams: int
+) -> tuple[float, float]:
+    """Server CPU seconds of ``streams`` streams, and the events per stream."""
     before = group_cpu(leg.pgid)
     events = 0
     for _ in range(streams):

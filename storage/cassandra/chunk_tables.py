@@ -10,11 +10,14 @@ keeps an approximate row count per store, which picks the search strategy and fe
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from storage.cassandra.schema import chunk_table, ensure_chunk_table
 from storage.cassandra.session import CqlSession, Params, Row
-from storage.errors import StorageError, WriteOutcomeUnknown
+from storage.errors import StorageError, StorageUnavailable, WriteOutcomeUnknown
+
+log = logging.getLogger(__name__)
 
 STORE = "tenant = ? AND vector_store_id = ?"
 
@@ -137,7 +140,9 @@ class ChunkTables:
                 current = self._stores[(tenant, store)] = StoreEntry(dimensions, postings=True)
             else:  # another writer registered it first: read what it wrote
                 current = await self.entry(tenant, store)
-        if current is not None and current.dimensions != dimensions:
+                if current is None:  # not visible to this read yet: never skip the check
+                    raise StorageUnavailable("vector store registration not visible yet")
+        if current.dimensions != dimensions:
             raise StorageError(
                 f"vector store {store} holds {current.dimensions}-dimension embeddings,"
                 f" not {dimensions}"
@@ -162,5 +167,13 @@ class ChunkTables:
         return int(row[0]) if row and row[0] is not None else 0
 
     async def add_count(self, tenant: str, store: str, delta: int) -> None:
-        if delta:
+        """Move the store's approximate count. A counter update is not idempotent (one the node
+        failed may have applied), so it is not run again; and the chunks it follows are written,
+        so its failure does not fail them: the count drifts, which only shifts a search strategy
+        and BM25's document count."""
+        if not delta:
+            return
+        try:
             await self._cql.execute(self.count_add, (delta, tenant, store))
+        except StorageUnavailable:
+            log.warning("chunk count of vector store %s not updated (%+d)", store, delta)

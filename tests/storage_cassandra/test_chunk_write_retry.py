@@ -31,15 +31,19 @@ def _index(cql: RefusingCql) -> CassandraChunkIndex:
     return CassandraChunkIndex(cql, "ks")  # type: ignore[arg-type]
 
 
-def test_a_write_refused_many_times_in_a_short_stall_is_written(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backoff between tries takes no time (the time budget still counts)."""
     real_sleep = asyncio.sleep
 
     async def no_wait(seconds: float) -> None:
         await real_sleep(0)
 
-    monkeypatch.setattr(chunks.asyncio, "sleep", no_wait)  # the backoff, not the time budget
+    monkeypatch.setattr(chunks.asyncio, "sleep", no_wait)
+
+
+@pytest.mark.usefixtures("no_backoff")
+def test_a_write_refused_many_times_in_a_short_stall_is_written() -> None:
     cql = RefusingCql(refusals=20)  # more refusals than the old 8 attempts allowed
     index = _index(cql)
     asyncio.run(index._retried(lambda: cql.batch([("INSERT ...", ())], logged=False)))
@@ -71,15 +75,8 @@ class ReadRefusingCql(RefusingCql):
         return []
 
 
-def test_a_refused_read_of_the_replaced_rows_is_tried_again_with_the_write(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    real_sleep = asyncio.sleep
-
-    async def no_wait(seconds: float) -> None:
-        await real_sleep(0)
-
-    monkeypatch.setattr(chunks.asyncio, "sleep", no_wait)
+@pytest.mark.usefixtures("no_backoff")
+def test_a_refused_read_of_the_replaced_rows_is_tried_again_with_the_write() -> None:
     cql = ReadRefusingCql(read_refusals=2)  # a node killed under load, the coordinator gone
     index = _index(cql)
     encoded = chunks._encode("tenant", "vs_1", [Chunk("file_1", 0, "a text", [1.0, 0.0])], 2)
