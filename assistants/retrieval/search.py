@@ -18,6 +18,7 @@ from typing import Any
 
 from assistants.context import Ctx
 from assistants.errors import InvalidInput
+from assistants.ids import now
 from assistants.lookups import fetch_doc
 from assistants.pagination import walk
 from assistants.retrieval.filters import Predicate, compile_filter
@@ -175,9 +176,29 @@ async def search(
     ranking = parse_ranking(ranking_options)
     predicate = compile_filter(filters) if filters is not None else None
     stores = await _stores(ctx, list(dict.fromkeys(vector_store_ids)), strict)
-    store_ids = [store["id"] for store in stores]
     if not stores:
         return []
+    # Marking the stores active does not depend on the results: it is written meanwhile.
+    touching = asyncio.get_running_loop().create_task(_touch_all(ctx, stores))
+    try:
+        results = await _search_stores(ctx, stores, queries, max_num_results, predicate, ranking)
+    except BaseException:
+        touching.cancel()
+        await asyncio.gather(touching, return_exceptions=True)
+        raise
+    await touching
+    return results
+
+
+async def _search_stores(
+    ctx: Ctx,
+    stores: list[Json],
+    queries: list[str],
+    max_num_results: int,
+    predicate: Predicate | None,
+    ranking: Ranking,
+) -> list[SearchResult]:
+    store_ids = [store["id"] for store in stores]
     by_model: dict[str, list[str]] = defaultdict(list)
     for store in stores:
         by_model[store["_embedding_model"]].append(store["id"])
@@ -187,14 +208,12 @@ async def search(
             for file_id, doc in (await _files(ctx, store_id, predicate)).items():
                 known[(store_id, file_id)] = doc
         if not known:
-            await _touch_all(ctx, store_ids)
             return []
     allowed = None if predicate is None else {file_id for _, file_id in known}
     # Some hits may belong to files still being indexed: ask for a few more than needed.
     limit = min(max_num_results + 10, 2 * MAX_RESULTS)
     hits = await _ranked_hits(ctx, by_model, queries, limit, allowed, ranking)
     results = await _results(ctx, hits, known, predicate is not None, ranking.threshold)
-    await _touch_all(ctx, store_ids)
     return results[:max_num_results]
 
 
@@ -241,6 +260,8 @@ def _clamp(score: float) -> float:
     return min(1.0, max(0.0, float(score)))
 
 
-async def _touch_all(ctx: Ctx, store_ids: list[str]) -> None:
-    for store_id in store_ids:
-        await touch(ctx, store_id)
+async def _touch_all(ctx: Ctx, stores: list[Json]) -> None:
+    moment = now()
+    # A store already marked active this second (its doc was just read) needs no write.
+    stale = [store["id"] for store in stores if (store.get("last_active_at") or 0) < moment]
+    await asyncio.gather(*(touch(ctx, store_id) for store_id in stale))
