@@ -1,18 +1,21 @@
 """Server-sent events in OpenAI's format, relayed from a work's event queue as they happen.
 
-Each event is encoded once, straight to the bytes of its ``event:``/``data:`` frame, and written
-through Starlette's streaming response (which also stops the stream when the client goes away).
-A stream that stays silent for ``PING_SECONDS`` gets a comment line, so proxies keep it open: one
-timer per stream checks for silence, nothing is scheduled per event.
+Each event is encoded once, straight to the bytes of its ``event:``/``data:`` frame, and sent as
+an ASGI body message. Every stream reads one queue: the work's events, and the stream's own
+markers, a ping due and the client gone (put there by one task that waits for the disconnect),
+so ending a stream cancels nothing and costs no task group per response. A stream that stays
+silent for ``PING_SECONDS`` gets a comment line, so proxies keep it open: one timer per stream
+checks for silence, nothing is scheduled per event.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
-from starlette.responses import StreamingResponse
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from app.json_out import json_bytes
 from assistants.work.events import DONE, Event
@@ -24,6 +27,7 @@ _MEDIA_TYPE = "text/event-stream"
 # Markers the stream puts in its own queue (never published by the work).
 _PING_DUE = "\x00ping"
 _FAILED = "\x00failed"
+_GONE = "\x00gone"
 
 
 def frame(name: str, data: Any) -> bytes:
@@ -57,7 +61,7 @@ class _Pinger:
 
 async def _frames(
     queue: asyncio.Queue[Event], send_done: bool, period: float, closed: Callable[[], None]
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The queue's events as frames until ``DONE``; ``closed`` runs when the stream ends, also
     when the client went away. Events already waiting are written together: one write (one
     system call) for all of them, which matters most when the server is busiest."""
@@ -71,6 +75,8 @@ async def _frames(
                 if name == _PING_DUE:
                     if not out:
                         out.append(_PING)
+                elif name == _GONE:
+                    return
                 elif name == _FAILED:
                     if out:
                         yield b"".join(out)
@@ -93,8 +99,36 @@ async def _frames(
         closed()
 
 
-def _response(frames: AsyncIterator[bytes]) -> StreamingResponse:
-    return StreamingResponse(frames, media_type=_MEDIA_TYPE, headers=_HEADERS)
+class EventStreamResponse(Response):
+    """The frames of a stream that reads ``queue``, ended by the stream itself or by the client
+    going away (a ``_GONE`` marker in the queue)."""
+
+    media_type = _MEDIA_TYPE
+
+    def __init__(self, queue: asyncio.Queue[Event], frames: AsyncGenerator[bytes, None]) -> None:
+        self.status_code = 200
+        self.background = None
+        self._queue = queue
+        self._frames = frames
+        self.init_headers(_HEADERS)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        watcher = asyncio.get_running_loop().create_task(self._watch(receive))
+        try:
+            async for piece in self._frames:
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            return  # an ASGI 2.4 server reports the client gone so
+        finally:
+            watcher.cancel()
+            await self._frames.aclose()
+
+    async def _watch(self, receive: Receive) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self._queue.put_nowait(Event(_GONE, None))
 
 
 def run_event_stream(
@@ -102,21 +136,19 @@ def run_event_stream(
     unsubscribe: Callable[[], None],
     send_done: bool = True,
     ping_seconds: float = PING_SECONDS,
-) -> StreamingResponse:
+) -> EventStreamResponse:
     """``event: <name>`` / ``data: <json>`` until the work stops executing, then ``done``
     (Assistants streams end with it; Responses streams end with their terminal event)."""
-
-    return _response(_frames(queue, send_done, ping_seconds, unsubscribe))
+    return EventStreamResponse(queue, _frames(queue, send_done, ping_seconds, unsubscribe))
 
 
 def json_event_stream(
     events: AsyncIterator[dict[str, Any]], ping_seconds: float = PING_SECONDS
-) -> StreamingResponse:
+) -> EventStreamResponse:
     """Events that carry their name as ``type`` (Responses), relayed as they come."""
+    queue: asyncio.Queue[Event] = asyncio.Queue()
 
-    async def frames() -> AsyncIterator[bytes]:
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-
+    async def frames() -> AsyncGenerator[bytes, None]:
         async def pump() -> None:
             try:
                 async for event in events:
@@ -134,4 +166,4 @@ def json_event_stream(
         async for piece in _frames(queue, False, ping_seconds, stop_pump):
             yield piece
 
-    return _response(frames())
+    return EventStreamResponse(queue, frames())

@@ -7,13 +7,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.responses import StreamingResponse
+from starlette.responses import Response
 
 from assistants.work.events import DONE, Event
 from handlers.sse import frame, json_event_stream, run_event_stream
 
 
-async def _read(response: StreamingResponse, *, stop_after: int | None = None) -> list[bytes]:
+async def _read(response: Response, *, stop_after: int | None = None) -> list[bytes]:
     """The body pieces, in order, as they are sent; with ``stop_after``, the client goes away
     after that many pieces."""
     pieces: list[bytes] = []
@@ -172,3 +172,27 @@ def test_a_replay_that_fails_midway_ends_the_stream_with_the_error() -> None:
     pieces, error = asyncio.run(scenario())
     assert pieces == [b'event: response.created\ndata: {"type":"response.created"}\n\n']
     assert error is not None and "storage went away" in repr(error)
+
+
+def test_a_send_refused_because_the_client_left_ends_the_stream_quietly() -> None:
+    """ASGI 2.4 servers report a client gone by raising OSError from ``send``."""
+    closed: list[bool] = []
+
+    async def scenario() -> None:
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        queue.put_nowait(Event("thread.run.created", {"id": "run_1"}))
+
+        async def receive() -> dict[str, Any]:
+            await asyncio.sleep(60)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                raise OSError("client gone")
+
+        response = run_event_stream(queue, lambda: closed.append(True))
+        scope = {"type": "http", "asgi": {"spec_version": "2.4"}}
+        await asyncio.wait_for(response(scope, receive, send), 5)
+
+    asyncio.run(scenario())
+    assert closed == [True]
