@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from storage.cassandra.patience import patiently
 from storage.cassandra.session import CqlSession
 from storage.errors import BlobNotFound, StorageError
 
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 PART_SIZE = 1 << 20
 PARTS_PER_BUCKET = 64
 WRITE_CONCURRENCY = 4
+# A part or manifest write the node refused (busy, or stalled behind a flush) is sent again for
+# this long before the upload fails: the same insert twice writes the same cells.
+WRITE_PATIENCE = 60.0
 
 
 class CassandraBlobStore:
@@ -71,10 +75,11 @@ class CassandraBlobStore:
                 seq += 1
                 buffer = bytearray()
             await _drain(pending)
-            old = await self._cql.one(self._manifest_get, (tenant, blob_id))
-            await self._cql.execute(
-                self._manifest_put, (tenant, blob_id, gen, size, seq, PART_SIZE)
+            old = await patiently(
+                lambda: self._cql.one(self._manifest_get, (tenant, blob_id)), WRITE_PATIENCE
             )
+            manifest = (tenant, blob_id, gen, size, seq, PART_SIZE)
+            await patiently(lambda: self._cql.execute(self._manifest_put, manifest), WRITE_PATIENCE)
         except BaseException:
             for task in pending:
                 task.cancel()
@@ -128,7 +133,8 @@ class CassandraBlobStore:
                 task.result()
         tenant, blob_id, gen, seq, data = part
         params = (tenant, blob_id, gen, seq // PARTS_PER_BUCKET, seq, data)
-        pending.add(asyncio.ensure_future(self._cql.execute(self._part_put, params)))
+        put = patiently(lambda: self._cql.execute(self._part_put, params), WRITE_PATIENCE)
+        pending.add(asyncio.ensure_future(put))
 
     async def _drop_parts(self, tenant: str, blob_id: str, gen: uuid.UUID, parts: int) -> None:
         """Delete the partitions of one generation; a failure leaves unreadable garbage only."""

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +34,7 @@ from storage.base import Chunk, Hit
 from storage.cassandra.chunk_tables import ChunkCql, ChunkTables
 from storage.cassandra.common_terms import CommonTerms
 from storage.cassandra.doc_cql import encode
+from storage.cassandra.patience import patiently
 from storage.cassandra.postings import (
     delete_chunk_params,
     delete_file_params,
@@ -315,21 +315,19 @@ class CassandraChunkIndex:
         await self._retried(attempt)
 
     async def _retried(self, attempt: Callable[[], Awaitable[Any]]) -> None:
-        """``attempt`` until the node takes it, or ``VECTOR_WRITE_PATIENCE`` has passed."""
-        deadline = time.monotonic() + VECTOR_WRITE_PATIENCE
-        tries = 0
-        while True:
+        """``attempt`` until the node takes it, or ``VECTOR_WRITE_PATIENCE`` has passed; each
+        try holds a slot of the process's vector write limit, which refusals lower."""
+
+        async def limited() -> None:
             async with self._writes.slot():
                 try:
                     await attempt()
-                    self._writes.succeeded()
-                    return
                 except StorageUnavailable:
                     self._writes.refused()
-                    if time.monotonic() >= deadline:
-                        raise
-            await asyncio.sleep(min(2.0, 0.05 * 2 ** min(tries, 6)))
-            tries += 1
+                    raise
+                self._writes.succeeded()
+
+        await patiently(limited, VECTOR_WRITE_PATIENCE)
 
 
 async def _bounded(pending: set[asyncio.Future[None]], work: Coroutine[Any, Any, None]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from storage.cassandra import patience
 from storage.cassandra.provider import CassandraProvider
 from storage.cassandra.store import CassandraStore
 from storage.settings import CassandraSettings, parse_store_url
@@ -34,3 +35,14 @@ async def cql_provider() -> AsyncIterator[CassandraProvider]:
 @pytest.fixture
 def cql_store(cql_provider: CassandraProvider) -> CassandraStore:
     return cql_provider.store
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backoff between tries of a refused write takes no time (the patience still counts)."""
+    real_sleep = asyncio.sleep
+
+    async def no_wait(seconds: float) -> None:
+        await real_sleep(0)
+
+    monkeypatch.setattr(patience.asyncio, "sleep", no_wait)

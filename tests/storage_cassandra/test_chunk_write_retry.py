@@ -31,17 +31,6 @@ def _index(cql: RefusingCql) -> CassandraChunkIndex:
     return CassandraChunkIndex(cql, "ks")  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The backoff between tries takes no time (the time budget still counts)."""
-    real_sleep = asyncio.sleep
-
-    async def no_wait(seconds: float) -> None:
-        await real_sleep(0)
-
-    monkeypatch.setattr(chunks.asyncio, "sleep", no_wait)
-
-
 @pytest.mark.usefixtures("no_backoff")
 def test_a_write_refused_many_times_in_a_short_stall_is_written() -> None:
     cql = RefusingCql(refusals=20)  # more refusals than the old 8 attempts allowed
