@@ -7,15 +7,13 @@ Per backend (sqlite always; Cassandra when a node answers on 127.0.0.1:9042):
   against the fake upstream (in its own process, as a remote provider's work is not the
   server's) and indexes. Reported as pages/s and chunks/s, for the ``auto`` strategy (800/400
   tokens) and for small static chunks (200/100) that make many more chunks; then ``--batch-files``
-  copies of it as one file batch (small chunks), whose jobs run side by side. Small-chunk
-  ingestion alternates, ``--rounds`` times, with the baseline of one batch of chunks written at
-  a time (``ingestion.WRITES_IN_FLIGHT = 1``, the pipeline before batches overlapped).
+  copies of it as one file batch (small chunks), whose jobs run side by side.
 * search: ``assistants.retrieval.search`` end to end (query embedding over HTTP, index search,
   attribute lookups, last_active_at), and the chunk index alone on a store of synthetic chunks;
   p50/p99 of each.
 
     .venv/bin/python bench/search_bench.py [--pages 100] [--searches 200] [--chunks 5000]
-        [--backends sqlite,cassandra] [--rounds 2] [--ingest-only]
+        [--backends sqlite,cassandra]
 
 Baselines in the same run: the small-chunk pipeline without the index (extract, chunk, embed),
 and the query embedding call alone beside file_search over the ``--chunks`` store.
@@ -49,10 +47,10 @@ from assistants.context import Ctx
 from assistants.files.service import create_file
 from assistants.ingest import AUTO_CHUNKING, ChunkingParams, chunk_with, extract_text
 from assistants.retrieval import search
-from assistants.vector_stores import ingestion, service
+from assistants.vector_stores import service
 from assistants.vector_stores.batches import create_batch
 from assistants.vector_stores.files import create_vector_store_file, get_vector_store_file
-from assistants.vector_stores.ingestion import EMBED_BATCH, EMBED_IN_FLIGHT, WRITES_IN_FLIGHT
+from assistants.vector_stores.ingestion import EMBED_BATCH, EMBED_IN_FLIGHT
 from assistants.vector_stores.jobs import SERVICE as WORKER
 from assistants.vector_stores.jobs import worker_of
 from bench.chat_relay import start_upstream
@@ -180,10 +178,6 @@ async def ingest(ctx: Ctx, pdf: bytes, pages: int, chunking: dict[str, Any] | No
     }
 
 
-def median_run(runs: list[dict]) -> dict:
-    return sorted(runs, key=lambda r: r["chunks_per_s"])[len(runs) // 2]
-
-
 async def ingest_batch(ctx: Ctx, pdf: bytes, pages: int, files: int) -> dict:
     """``files`` copies of the PDF added as one file batch (small chunks): jobs run side by side."""
     ids = [
@@ -250,30 +244,10 @@ async def run_backend(
         pdf = build_pdf(args.pages)
         stages = await stage_times(pdf)
         auto = await ingest(ctx, pdf, args.pages, None)
-        static = {"type": "static", "static": dataclasses.asdict(SMALL_CHUNKS)}
-        overlapped: list[dict] = []
-        serial: list[dict] = []
-        for _ in range(args.rounds):
-            overlapped.append(await ingest(ctx, pdf, args.pages, static))
-            ingestion.WRITES_IN_FLIGHT = 1
-            try:
-                serial.append(await ingest(ctx, pdf, args.pages, static))
-            finally:
-                ingestion.WRITES_IN_FLIGHT = WRITES_IN_FLIGHT
-        small = median_run(overlapped)
+        small = await ingest(
+            ctx, pdf, args.pages, {"type": "static", "static": dataclasses.asdict(SMALL_CHUNKS)}
+        )
         batch = await ingest_batch(ctx, pdf, args.pages, args.batch_files)
-        ingested = {
-            "backend": name,
-            "stages": stages,
-            "ingest_auto": auto,
-            "ingest_small_chunks": small,
-            "one batch written at a time": median_run(serial),
-            f"batch of {args.batch_files}, small": batch,
-            "batch_label": f"batch of {args.batch_files}, small",
-            "pipeline_floor": await pipeline_floor(ctx, pdf),
-        }
-        if args.ingest_only:
-            return ingested
         rng = random.Random(3)
         queries = [
             f"page report code P{rng.randint(1, args.pages):03d}X " + rng.choice(SUBJECTS)
@@ -311,13 +285,19 @@ async def run_backend(
             lambda i: ctx.store.chunks.search(ctx.tenant, [synthetic], vectors[i], 10),
         )
         return {
-            **ingested,
+            "backend": name,
+            "stages": stages,
+            "ingest_auto": auto,
+            "ingest_small_chunks": small,
+            f"batch of {args.batch_files}, small": batch,
             "search_end_to_end": end_to_end,
             "file_search": {
                 "hybrid": big_hybrid,
                 "semantic only": big_semantic,
                 "query embedding alone": embed_only,
             },
+            "batch_label": f"batch of {args.batch_files}, small",
+            "pipeline_floor": await pipeline_floor(ctx, pdf),
             "index_add_per_s": add_rate,
             "synthetic_chunks": args.chunks,
             "index_search": {
@@ -378,26 +358,18 @@ def report(result: dict) -> None:
     print(f"\n== {result['backend']} ==")
     stages = result["stages"]
     print(f"{'extract + chunk only':22s} {stages['extract_s']:6.2f} s + {stages['chunk_s']:.2f} s")
-    labels = ("ingest_auto", "ingest_small_chunks", "one batch written at a time")
-    for label in (*labels, result["batch_label"]):
+    for label in ("ingest_auto", "ingest_small_chunks", result["batch_label"]):
         r = result[label]
         print(
             f"{label:22s} {r['seconds']:6.2f} s  {r['pages_per_s']:7.1f} pages/s  "
             f"{r['chunks']:5d} chunks  {r['chunks_per_s']:7.1f} chunks/s"
         )
-    overlap = (
-        result["ingest_small_chunks"]["chunks_per_s"]
-        / result["one batch written at a time"]["chunks_per_s"]
-    )
-    print(f"{'':22s} small chunks, batches written overlapped: {overlap:.2f}x of one at a time")
     floor = result["pipeline_floor"]
     ratio = result["ingest_small_chunks"]["chunks_per_s"] / floor["chunks_per_s"]
     print(
         f"{'no index (floor)':22s} {floor['chunks_per_s']:7.1f} chunks/s"
         f" -> small-chunk ingestion at {ratio:.2f}x of it"
     )
-    if "search_end_to_end" not in result:
-        return
     e = result["search_end_to_end"]
     print(f"{'search (end to end)':22s} p50 {e['p50_ms']:7.2f} ms  p99 {e['p99_ms']:7.2f} ms")
     for label, r in result["file_search"].items():
@@ -433,7 +405,5 @@ if __name__ == "__main__":
     parser.add_argument("--searches", type=int, default=200)
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--batch-files", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--ingest-only", action="store_true")
     parser.add_argument("--backends", type=lambda s: s.split(","), default=["sqlite", "cassandra"])
     asyncio.run(main(parser.parse_args()))

@@ -33,10 +33,6 @@ log = logging.getLogger("assistants.ingestion")
 
 EMBED_BATCH = 128
 EMBED_IN_FLIGHT = 4  # embedding calls of one file at once: a provider serves them side by side
-# Batches of one file being indexed at once: the next batch's writes start while the last ones of
-# the previous batch finish, so the store is never idle between batches. The store bounds its own
-# write concurrency (Cassandra's vector writes in flight); this only keeps its queue full.
-WRITES_IN_FLIGHT = 2
 KIND = "ingest"
 
 
@@ -129,40 +125,23 @@ async def _ingest(ctx: Ctx, job: IngestJob, worker: Worker) -> Outcome:
     await ctx.store.chunks.delete_file(ctx.tenant, job.vector_store_id, job.file_id)
     pages = [extracted.page_of(p.char_start) for p in pieces]
     batches = [pieces[i : i + EMBED_BATCH] for i in range(0, len(pieces), EMBED_BATCH)]
-    # Up to EMBED_IN_FLIGHT batches are being embedded and WRITES_IN_FLIGHT written at once.
-    embedding: deque[asyncio.Task[tuple[list[list[float]], int]]] = deque()
-    writing: deque[asyncio.Task[None]] = deque()
+    # Up to EMBED_IN_FLIGHT batches are being embedded while the earliest is written, in order.
+    pending: deque[asyncio.Task[tuple[list[list[float]], int]]] = deque()
     waiting = iter(batches)
-    loop = asyncio.get_running_loop()
     try:
         for batch in batches:
-            for ahead in islice(waiting, EMBED_IN_FLIGHT - len(embedding)):
-                embedding.append(_embed(ctx, job, ahead))
-            vectors, dimensions = await embedding.popleft()
+            for ahead in islice(waiting, EMBED_IN_FLIGHT - len(pending)):
+                pending.append(_embed(ctx, job, ahead))
+            vectors, dimensions = await pending.popleft()
             await _ensure_current(ctx, job)
             chunks = [
                 Chunk(job.file_id, p.index, p.text, vector, _metadata(job, pages[p.index]))
                 for p, vector in zip(batch, vectors, strict=True)
             ]
-            while len(writing) >= WRITES_IN_FLIGHT:
-                await writing.popleft()
-            add = ctx.store.chunks.add(ctx.tenant, job.vector_store_id, chunks, dimensions)
-            writing.append(loop.create_task(add))
-        while writing:
-            await writing.popleft()
-    except asyncio.CancelledError:
-        for task in writing:
-            task.cancel()
-        await asyncio.gather(*writing, return_exceptions=True)
-        raise
-    except BaseException:
-        # A write already sent lands even if its task is cancelled; the job's chunks may be
-        # dropped next, so the job ends only once its writes have.
-        await asyncio.gather(*writing, return_exceptions=True)
-        raise
+            await ctx.store.chunks.add(ctx.tenant, job.vector_store_id, chunks, dimensions)
     finally:
-        for pending in embedding:
-            pending.cancel()
+        for task in pending:
+            task.cancel()
     return Outcome("completed", usage_bytes=len(extracted.text.encode("utf-8")))
 
 
