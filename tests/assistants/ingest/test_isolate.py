@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistants.ingest import ExtractionFailed
+from assistants.vector_stores import isolate
 from assistants.vector_stores.isolate import Children, ProcessLimits, extract_bounded
 from tests.assistants.ingest.documents import docx_bytes
 from tests.support.bombs import docx_bomb
@@ -76,6 +77,35 @@ async def test_a_child_started_ahead_parses_the_next_file_and_only_that_one():
         spare = children.spare_pid
         await children.aclose()
     assert spare is not None and not _alive(spare) and children.spare_pid is None
+
+
+async def test_the_next_child_starts_once_a_parse_has_ended_not_during_it(monkeypatch):
+    """A starting interpreter takes CPU from the parse it would wait behind (a 100-page PDF
+    parsed in ~0.35 s instead of ~0.14 s with its successor starting beside it)."""
+    children = Children(ProcessLimits())
+    started: list[asyncio.subprocess.Process] = []
+    parsing_at_start: list[int] = []
+    real_start = isolate.start_child
+
+    async def recording_start(process: ProcessLimits) -> asyncio.subprocess.Process:
+        parsing = [c for c in started if c.returncode is None and c.pid != children.spare_pid]
+        parsing_at_start.append(len(parsing))
+        child = await real_start(process)
+        started.append(child)
+        return child
+
+    monkeypatch.setattr(isolate, "start_child", recording_start)
+    try:
+        for name in ("a", "b"):
+            document = docx_bytes([f"File {name}"], [], [])
+            extracted = await extract_bounded(
+                document, f"{name}.docx", None, ProcessLimits(), children=children
+            )
+            assert f"File {name}" in extracted.text
+        assert children.spare_pid is not None  # the third file's child waits
+    finally:
+        await children.aclose()
+    assert parsing_at_start == [0, 0, 0]
 
 
 async def test_a_child_started_ahead_still_stops_at_the_cpu_limit(heavy_docx):
