@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import resource
 import sys
 
@@ -43,6 +44,10 @@ def main(argv: list[str]) -> None:
             "page_starts": list(extracted.page_starts),
         }
     sys.stdout.write(json.dumps(answer))
+    sys.stdout.flush()
+    # The parent waits for this process to end: skip the interpreter's teardown (~40 ms with
+    # the parsers loaded), as nothing is left to clean up in a process that parsed one file.
+    os._exit(0)
 
 
 def _near(memory: int) -> bool:
