@@ -208,6 +208,26 @@ def test_cancel_mid_stream(client):
     assert message.status == "incomplete"
 
 
+def test_leaving_a_stream_midway_leaves_the_run_running_to_its_end(client):
+    """As OpenAI's: a client that stops reading does not stop the run."""
+    assistant = client.beta.assistants.create(model="fake-slow-stream-50")
+    thread = make_thread(client, " ".join(f"word{i}" for i in range(12)))
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
+        for event in stream:
+            if event.event == "thread.message.delta":
+                break  # the connection closes as the block ends
+        run_id = stream.current_run.id
+    run = wait_for(client, thread.id, run_id, {"completed"})
+    assert run.completed_at is not None
+    message = client.beta.threads.messages.list(thread.id, limit=1).data[0]
+    assert message.status == "completed"
+    assert message.content[0].text.value.split()[-1] == "word11"
+    # The thread is free again: a new stream runs to its end.
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as again:
+        names = [event.event for event in again]
+    assert names[-1] == "thread.run.completed"
+
+
 def test_truncation_last_messages(client, upstream):
     assistant = client.beta.assistants.create(model="gpt-4o-mini")
     thread = client.beta.threads.create(
