@@ -16,7 +16,8 @@ Per backend, in one vector store:
 
 Cassandra runs in a fresh keyspace, dropped at the end (``--keep`` keeps it and prints the
 ``--reuse KEYSPACE/STORE --chunks N`` that searches it again later without loading, e.g. once its
-flushes and compactions have settled; ``--overfetch 10,0`` compares ``ANN_OVERFETCH`` values query
+flushes and compactions have settled; ``--overfetch 10,0`` compares ``ANN_OVERFETCH`` values (for
+every store size, ``ANN_OVERFETCH_LARGE`` too) query
 by query in one run). Stops by itself: past ``--max-minutes`` the load stops early and the search
 runs over what was loaded (the output says so). A 100,000 x 1536 load needs the node's memtable
 settings from ``scripts/cassandra`` (docs/cassandra-storage.md#writes).
@@ -190,6 +191,7 @@ async def run_backend(name: str, args: argparse.Namespace, vectors: np.ndarray) 
                 from storage.cassandra import chunks as cassandra_chunks
 
                 cassandra_chunks.ANN_OVERFETCH = overfetch
+                cassandra_chunks.ANN_OVERFETCH_LARGE = overfetch
             hits = await store.chunks.search(TENANT, [vs], q.tolist(), 10)
             return [h.index for h in hits]
 

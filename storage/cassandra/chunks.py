@@ -9,7 +9,8 @@ best chunks with their scores from the server:
   exact; the texts of the best ``limit`` are then read in one query;
 * a larger one asks the SAI index: ``ORDER BY embedding ANN OF ? LIMIT L`` returning texts and
   scores, ``L = limit + ANN_OVERFETCH`` (the graph search is approximate; a few more candidates
-  than needed buy recall at little cost).
+  than needed buy recall at little cost), or ``ANN_OVERFETCH_LARGE`` for a store of more than
+  ``LARGE_STORE_ROWS`` chunks, whose compacted segments are searched through quantized vectors.
 
 Keyword search reads, per query term, the term's slice of ``chunk_terms`` (``postings.py``):
 the chunks holding it with its frequency; it scores them with BM25 and reads the texts of the
@@ -51,6 +52,11 @@ log = logging.getLogger(__name__)
 
 EXACT_SCAN_FLOATS = 1_000_000
 ANN_OVERFETCH = 10
+# A store compacted into large segments is searched through product-quantized vectors: at 100,000
+# x 1536 after a major compaction, recall@10 was 0.877 with 10 more candidates and 0.979 with 40
+# (p50 47 -> 54.5 ms). Stores of 10,000-20,000 chunks measured recall 1.000 with 10.
+LARGE_STORE_ROWS = 20_000
+ANN_OVERFETCH_LARGE = 40
 ANN_MAX_LIMIT = 1000  # Cassandra 5.0 rejects ANN queries with a larger LIMIT
 # Rows per single-partition batch: each row is a graph insert on the node, and a batch must end
 # within the node's write timeout (2 s) even when the node is starved of CPU.
@@ -235,7 +241,8 @@ class CassandraChunkIndex:
                 Hit(store, f, int(i), text, scored[(f, int(i))], json.loads(metadata))
                 for f, i, text, metadata in details
             ]
-        wanted = min(ANN_MAX_LIMIT, limit + ANN_OVERFETCH)
+        overfetch = ANN_OVERFETCH_LARGE if rows_in_store > LARGE_STORE_ROWS else ANN_OVERFETCH
+        wanted = min(ANN_MAX_LIMIT, limit + overfetch)
         cql, params = q.ann, (vector, tenant, store, vector, wanted)
         if files is not None:
             cql, params = q.ann_files, (vector, tenant, store, files, vector, wanted)
