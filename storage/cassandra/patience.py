@@ -9,9 +9,10 @@ twice come here: plain inserts, updates and deletes, never an LWT or a counter u
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from storage.errors import StorageUnavailable
 
@@ -20,16 +21,21 @@ T = TypeVar("T")
 MAX_BACKOFF = 2.0
 
 
+async def _sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
 async def patiently(attempt: Callable[[], Awaitable[T]], patience: float) -> T:
     """``attempt()`` until the node takes it, or ``patience`` seconds have passed (then its last
     refusal is raised); the pause between tries doubles from 50 ms up to ``MAX_BACKOFF``."""
-    deadline = time.monotonic() + patience
-    tries = 0
-    while True:
-        try:
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(StorageUnavailable),
+        stop=stop_after_delay(patience),
+        wait=wait_exponential(multiplier=0.05, max=MAX_BACKOFF),
+        sleep=_sleep,
+        reraise=True,
+    )
+    async for trying in retrying:
+        with trying:
             return await attempt()
-        except StorageUnavailable:
-            if time.monotonic() >= deadline:
-                raise
-        await asyncio.sleep(min(MAX_BACKOFF, 0.05 * 2 ** min(tries, 6)))
-        tries += 1
+    raise AssertionError("unreachable: tenacity re-raises the last refusal")

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from storage.cassandra import chunks
 from storage.cassandra.chunk_tables import chunk_cql
 from storage.cassandra.chunks import CassandraChunkIndex
 
@@ -29,7 +28,7 @@ class AnnCql:
 
 @pytest.mark.parametrize(
     ("rows", "expected"),
-    [(15_000, 20 + chunks.ANN_OVERFETCH), (100_000, 20 + chunks.ANN_OVERFETCH_LARGE)],
+    [(15_000, 30), (20_000, 30), (20_001, 60), (100_000, 60)],
 )
 def test_a_large_store_is_asked_for_more_candidates(
     monkeypatch: pytest.MonkeyPatch, rows: int, expected: int
@@ -51,4 +50,3 @@ def test_a_large_store_is_asked_for_more_candidates(
     monkeypatch.setattr(index.tables, "count", count)
     asyncio.run(index.search("t", ["vs_1"], [1.0] * 1536, 20))
     assert cql.limits == [expected]
-    assert chunks.ANN_OVERFETCH_LARGE > chunks.ANN_OVERFETCH

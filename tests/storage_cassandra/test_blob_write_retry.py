@@ -14,8 +14,8 @@ from storage.errors import StorageUnavailable
 
 
 class RefusingCql:
-    """Refuses every ``refuse_every``-th insert (parts and manifest alike) ``refusals`` times in a
-    row before taking it; keeps what it took."""
+    """Refuses each insert (every part, and the manifest) ``refusals`` times before taking it, or
+    always with ``None``; keeps what it took."""
 
     def __init__(self, refusals: int | None) -> None:
         self.refusals = refusals
