@@ -78,7 +78,7 @@ class SessionCache:
         """Forget a session and shut it down after the grace period."""
         entry = self._entries.pop(key, None)
         if entry is not None:
-            task = asyncio.create_task(self._shutdown(entry.cluster, self._grace))
+            task = asyncio.create_task(self._shutdown(entry, self._grace))
             self._closing.add(task)
             task.add_done_callback(self._closing.discard)
 
@@ -86,13 +86,14 @@ class SessionCache:
         entries = list(self._entries.values())
         self._entries.clear()
         await asyncio.gather(
-            *(self._shutdown(e.cluster, 0) for e in entries),
+            *(self._shutdown(e, 0) for e in entries),
             *self._closing,
             return_exceptions=True,
         )
 
     @staticmethod
-    async def _shutdown(cluster: Cluster, grace: float) -> None:
+    async def _shutdown(entry: _Entry, grace: float) -> None:
         if grace:
             await asyncio.sleep(grace)
-        await asyncio.to_thread(cluster.shutdown)
+        await entry.store.close()
+        await asyncio.to_thread(entry.cluster.shutdown)

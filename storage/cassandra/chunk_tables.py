@@ -118,14 +118,21 @@ class ChunkTables:
             )
         return found
 
-    async def entry(self, tenant: str, store: str) -> StoreEntry | None:
-        found = self._stores.get((tenant, store))
+    async def entry(self, tenant: str, store: str, *, cached: bool = True) -> StoreEntry | None:
+        """The store's registration; ``cached=False`` reads it from the node again."""
+        found = self._stores.get((tenant, store)) if cached else None
         if found is None:
             row = await self._cql.one(self.dims_get, (tenant, store))
             if row is None:
                 return None
             found = self._stores[(tenant, store)] = StoreEntry(int(row[0]), bool(row[1]))
         return found
+
+    def has_postings(self, tenant: str, store: str) -> None:
+        """The store's postings were backfilled: keyword search reads them from now on."""
+        found = self._stores.get((tenant, store))
+        if found is not None:
+            self._stores[(tenant, store)] = StoreEntry(found.dimensions, postings=True)
 
     async def dimensions(self, tenant: str, store: str) -> int | None:
         found = await self.entry(tenant, store)

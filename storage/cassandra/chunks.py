@@ -15,7 +15,8 @@ best chunks with their scores from the server:
 Keyword search reads, per query term, the term's slice of ``chunk_terms`` (``postings.py``):
 the chunks holding it with its frequency; it scores them with BM25 and reads the texts of the
 best. A store registered before ``chunk_terms`` existed has no postings for its older chunks: it
-is searched as before, through the SAI index on the chunk table's ``terms`` map keys.
+is searched as before, through the SAI index on the chunk table's ``terms`` map keys, while its
+first keyword search starts the backfill of its postings (``backfill.py``) in the background.
 Writes are single-partition UNLOGGED batches (chunk rows with their postings: one mutation),
 ``VECTOR_WRITES_IN_FLIGHT`` at a time.
 """
@@ -27,11 +28,13 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from storage.base import Chunk, Hit
+from storage.cassandra.backfill import backfill_postings
 from storage.cassandra.chunk_tables import ChunkCql, ChunkTables
 from storage.cassandra.common_terms import CommonTerms
 from storage.cassandra.doc_cql import encode
@@ -74,6 +77,8 @@ VECTOR_WRITE_PATIENCE = 60.0
 # query of stores without postings reads whole rows (embedding included), where 2,000 per term
 # timed out on a 10,000-chunk store; postings use the same limit so both rank alike.
 TERM_POSTINGS = 501
+# A postings backfill that failed is not started again by this process for this long.
+BACKFILL_RETRY_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +96,9 @@ class CassandraChunkIndex:
         self.postings = posting_cql(keyspace)
         self._common = CommonTerms()
         self._writes = WriteLimit(VECTOR_WRITES_IN_FLIGHT)
+        self._keyspace = keyspace
+        self._backfills: dict[tuple[str, str], asyncio.Task[int]] = {}
+        self._backfill_failed: dict[tuple[str, str], float] = {}
 
     async def add(
         self, tenant: str, vector_store_id: str, chunks: Sequence[Chunk], dimensions: int
@@ -260,6 +268,9 @@ class CassandraChunkIndex:
             return []
         q = await self.tables.ensure(entry.dimensions)
 
+        if not entry.postings:
+            self._backfill(tenant, store)
+
         def read(term: str) -> Awaitable[list[Row]]:
             if entry.postings:
                 return self._cql.rows(self.postings.read, (tenant, store, term, TERM_POSTINGS))
@@ -296,6 +307,40 @@ class CassandraChunkIndex:
             Hit(store, f, int(i), text, scores[(store, f, int(i))], json.loads(metadata))
             for f, i, text, metadata in details
         ]
+
+    def _backfill(self, tenant: str, store: str) -> None:
+        """Start the backfill of the store's postings, unless this process runs it already
+        or saw it fail a short while ago."""
+        key = (tenant, store)
+        loop = asyncio.get_running_loop()
+        if key in self._backfills or loop.time() < self._backfill_failed.get(key, 0.0):
+            return
+        task = loop.create_task(
+            backfill_postings(self._cql, self.tables, self._keyspace, tenant, store)
+        )
+        self._backfills[key] = task
+        task.add_done_callback(partial(self._backfill_ended, key))
+
+    def _backfill_ended(self, key: tuple[str, str], task: asyncio.Task[int]) -> None:
+        self._backfills.pop(key, None)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            self._backfill_failed[key] = asyncio.get_running_loop().time() + BACKFILL_RETRY_SECONDS
+            log.warning(
+                "keyword postings backfill of vector store %s stopped: %s: %s",
+                key[1],
+                type(error).__name__,
+                error,
+            )
+
+    async def close(self) -> None:
+        """Stop the backfills under way (a later keyword search starts them again)."""
+        tasks = list(self._backfills.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _write_chunks(
         self, q: ChunkCql, tenant: str, store: str, rows: Sequence[EncodedChunk]

@@ -66,6 +66,8 @@ class CassandraProvider:
         return self._store is not None and await self._store.healthy()
 
     async def close(self) -> None:
-        cluster, self._cluster, self._store = self._cluster, None, None
+        cluster, store, self._cluster, self._store = self._cluster, self._store, None, None
+        if store is not None:
+            await store.close()
         if cluster is not None:
             await asyncio.to_thread(cluster.shutdown)

@@ -32,6 +32,11 @@ class CassandraStore:
     cql: CqlSession
     keyspace: str
 
+    async def close(self) -> None:
+        """Stop the store's background work (postings backfills) before its session closes."""
+        if isinstance(self.chunks, CassandraChunkIndex):
+            await self.chunks.close()
+
     async def healthy(self) -> bool:
         try:
             await self.cql.one("SELECT release_version FROM system.local", profile=PROBE_PROFILE)
