@@ -6,6 +6,8 @@ table's ``terms`` map it replaced, on one store, in the same run; and the write 
 * writes: two stores are filled in alternating blocks of 200 synthetic chunks (bench/search_bench's
   generator, 1536 floats): one the current way (chunk rows with their postings), one as before
   (chunk rows only: the baseline); chunks/s of each, so machine load hits both alike;
+* backfill: the second store marked as made before postings, then its postings backfilled
+  (``backfill.py``): chunks/s, against the rate of adding chunks with their postings;
 * search, interleaved query by query on the first store (which has both the ``terms`` map with
   its SAI index and the postings): ``keyword_search`` through the postings, with and without the
   memory of terms too common to rank by (``common_terms.py``), the same through the SAI fallback
@@ -34,6 +36,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from bench.search_bench import DIMENSIONS, SUBJECTS, drop_keyspace, percentile
 from storage.base import Chunk
+from storage.cassandra.backfill import backfill_postings
 from storage.cassandra.chunk_tables import ChunkCql, StoreEntry
 from storage.cassandra.chunks import CassandraChunkIndex, EncodedChunk
 from storage.cassandra.provider import CassandraProvider
@@ -53,7 +56,8 @@ async def _rows_only(
     rows: Sequence[EncodedChunk],
 ) -> None:
     """The write before postings: the chunk rows alone."""
-    await self._write([(q.insert, row.insert) for row in rows])
+    batch = [(q.insert, row.insert) for row in rows]
+    await self._retried(lambda: self._cql.batch(batch, logged=False))
 
 
 def synthetic(rng: random.Random, first: int, count: int) -> list[Chunk]:
@@ -65,8 +69,9 @@ def synthetic(rng: random.Random, first: int, count: int) -> list[Chunk]:
     return out
 
 
-async def fill(index: CassandraChunkIndex, chunks: int) -> tuple[str, float, float]:
-    """Two stores written block by block in turn; (postings store, its chunks/s, baseline's)."""
+async def fill(index: CassandraChunkIndex, chunks: int) -> tuple[str, str, float, float]:
+    """Two stores written block by block in turn; (postings store, rows-only store, the first's
+    chunks/s, the second's)."""
     current, before = f"vs_{uuid.uuid4().hex}", f"vs_{uuid.uuid4().hex}"
     rng = random.Random(11)
     spent = {current: 0.0, before: 0.0}
@@ -82,7 +87,7 @@ async def fill(index: CassandraChunkIndex, chunks: int) -> tuple[str, float, flo
                 spent[store] += time.perf_counter() - start
             finally:
                 CassandraChunkIndex._write_chunks = original  # type: ignore[method-assign]
-    return current, chunks / spent[current], chunks / spent[before]
+    return current, before, chunks / spent[current], chunks / spent[before]
 
 
 async def interleaved(
@@ -108,7 +113,18 @@ async def main(args: argparse.Namespace) -> None:
     try:
         index = provider.store.chunks
         assert isinstance(index, CassandraChunkIndex)
-        store, with_postings, rows_only = await fill(index, args.chunks)
+        store, old_store, with_postings, rows_only = await fill(index, args.chunks)
+        # The rows-only store as a store made before postings, then backfilled.
+        await provider.store.cql.execute(
+            f"UPDATE {keyspace}.vector_stores SET postings = false"
+            " WHERE tenant = ? AND vector_store_id = ?",
+            (TENANT, old_store),
+        )
+        start = time.perf_counter()
+        covered = await backfill_postings(
+            provider.store.cql, index.tables, keyspace, TENANT, old_store
+        )
+        backfilled = covered / (time.perf_counter() - start)
         rng = random.Random(3)
         queries = [
             f"page report code P{rng.randint(1, 100):03d}X " + rng.choice(SUBJECTS)
@@ -143,6 +159,10 @@ async def main(args: argparse.Namespace) -> None:
     print(
         f"{'add, chunk rows + postings':44s} {with_postings:7.1f} chunks/s"
         f"  ({with_postings / rows_only:.2f}x of rows only: {rows_only:.1f} chunks/s)"
+    )
+    print(
+        f"{'backfill, postings of the rows-only store':44s} {backfilled:7.1f} chunks/s"
+        f"  ({covered} chunks; {backfilled / with_postings:.2f}x the rate of adding chunks)"
     )
     base = statistics.median(times["keyword (SAI on terms, before)"])
     for name, samples in times.items():
