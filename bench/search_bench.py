@@ -13,7 +13,11 @@ Per backend (sqlite always; Cassandra when a node answers on 127.0.0.1:9042):
   p50/p99 of each.
 
     .venv/bin/python bench/search_bench.py [--pages 100] [--searches 200] [--chunks 5000]
-        [--backends sqlite,cassandra]
+        [--backends sqlite,cassandra] [--beam-width 40]
+
+``--beam-width 100`` builds the Cassandra chunk index with Cassandra's default graph-build beam
+width instead of the project's (``storage/cassandra/schema.py``): a baseline for runs alternated
+with the default ones.
 
 Baselines in the same run: the small-chunk pipeline without the index (extract, chunk, embed),
 and the query embedding call alone beside file_search over the ``--chunks`` store.
@@ -57,6 +61,7 @@ from bench.chat_relay import start_upstream
 from inference.litellm_engine import LiteLLMEngine
 from inference.options import ProviderOptions
 from storage.base import Chunk, StoreProvider
+from storage.cassandra import schema
 from tests.upstream.embeddings import embed_text
 
 WORDS_PER_PAGE = 350
@@ -406,4 +411,12 @@ if __name__ == "__main__":
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--batch-files", type=int, default=4)
     parser.add_argument("--backends", type=lambda s: s.split(","), default=["sqlite", "cassandra"])
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--beam-width",
+        type=int,
+        default=schema.CONSTRUCTION_BEAM_WIDTH,
+        help="construction_beam_width of the Cassandra chunk index (100: Cassandra's default)",
+    )
+    parsed = parser.parse_args()
+    schema.CONSTRUCTION_BEAM_WIDTH = parsed.beam_width
+    asyncio.run(main(parsed))
