@@ -363,10 +363,9 @@ def test_provider_failure_mid_stream_ends_in_response_failed(client):
 def test_a_streamed_prompt_over_the_context_window_ends_in_response_failed(client):
     """As OpenAI's Responses streams do: the overflow arrives in the stream, as a terminal
     `response.failed` after `response.created`, not as an HTTP 400. Its code is the spec's
-    `invalid_prompt` (`ResponseErrorCode` has no `context_length_exceeded`); the message says why."""
-    with client.responses.stream(
-        model="fake-context-60", input=" ".join(["long"] * 80)
-    ) as stream:
+    `invalid_prompt` (`ResponseErrorCode` has no `context_length_exceeded`); the message says
+    why."""
+    with client.responses.stream(model="fake-context-60", input=" ".join(["long"] * 80)) as stream:
         events = list(stream)
     assert events[0].type == "response.created"
     assert events[-1].type == "response.failed"
