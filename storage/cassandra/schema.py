@@ -95,8 +95,9 @@ CHUNK_COLUMNS_ADDED = {"norm": "float", "terms": "map<text, int>"}
 # cosine and costs the index about half as much CPU per insert. Tables made before keep cosine.
 SIMILARITY = "dot_product"
 # Candidates the vector index weighs when it links a new row into its graph (Cassandra's default:
-# 100). That search is half the node's CPU per row written; with 40, 20,000 x 1536 loaded
-# 1.28-1.46x faster at recall@10 0.996-1.000 and the same search time (20 lost recall: 0.961).
+# 100). That search is most of the insert's CPU (the flush's quantization is as much again, and
+# unchanged); with 40, 20,000 x 1536 loaded 1.28-1.46x faster at recall@10 0.996-1.000 and the
+# same search time (20 lost recall: 0.961). Sustained loads stay bound by the flushes.
 # Only a node started with -Dcassandra.sai.vector.allow_custom_parameters=true (as
 # scripts/cassandra does) accepts it; on another the index is created with the node's defaults.
 CONSTRUCTION_BEAM_WIDTH = 40
