@@ -14,8 +14,7 @@ from storage.cassandra.store import CassandraStore
 # What Cassandra 5.0 answers when the node was started without
 # -Dcassandra.sai.vector.allow_custom_parameters=true.
 REFUSAL = (
-    "Construction beam width cannot be set without enabling"
-    " cassandra.sai.vector.allow_custom_parameters"
+    "Construction beam width cannot be set without enabling SAI_VECTOR_ALLOW_CUSTOM_PARAMETERS"
 )
 
 
