@@ -114,6 +114,13 @@ WriteOp = Put | Delete | DeleteChildren
 class DocumentStore(Protocol):
     async def get(self, key: Key) -> Stored | None: ...
 
+    async def get_many(
+        self, tenant: str, kind: Kind, parent: str, ids: Sequence[str]
+    ) -> dict[str, Stored]:
+        """The documents of these ids under one parent, by id (those that do not exist are left
+        out), read together rather than one request each."""
+        ...
+
     async def put(self, key: Key, doc: Json, *, expected_version: int | None = None) -> int:
         """Write ``doc``; return its new version.
 

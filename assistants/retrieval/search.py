@@ -23,7 +23,7 @@ from assistants.lookups import fetch_doc
 from assistants.pagination import walk
 from assistants.retrieval.filters import Predicate, compile_filter
 from assistants.retrieval.fusion import Ranking, fuse, parse_ranking
-from assistants.vector_stores.records import file_key, is_expired, store_key
+from assistants.vector_stores.records import is_expired, store_key
 from assistants.vector_stores.service import touch
 from storage.base import Hit, Json, Kind
 from storage.errors import StorageUnavailable
@@ -231,12 +231,19 @@ async def _results(
     if filtered:
         ranked = [h for h in ranked if (h.vector_store_id, h.file_id) in known]
     else:
+        by_store: dict[str, list[str]] = defaultdict(list)
+        for store_id, file_id in missing:
+            by_store[store_id].append(file_id)
         found = await asyncio.gather(
-            *(ctx.store.docs.get(file_key(ctx.tenant, s, f)) for s, f in missing)
+            *(
+                ctx.store.docs.get_many(ctx.tenant, Kind.VECTOR_STORE_FILE, store_id, file_ids)
+                for store_id, file_ids in by_store.items()
+            )
         )
-        for pair, stored in zip(missing, found, strict=True):
-            if stored is not None and _searchable(stored.doc):
-                known[pair] = stored.doc
+        for store_id, files in zip(by_store, found, strict=True):
+            for file_id, stored in files.items():
+                if _searchable(stored.doc):
+                    known[(store_id, file_id)] = stored.doc
         ranked = [h for h in ranked if (h.vector_store_id, h.file_id) in known]
     return [
         SearchResult(

@@ -106,6 +106,15 @@ class CassandraDocumentStore:
             return Stored(key.id, decode(text), int(version))
         return None
 
+    async def get_many(
+        self, tenant: str, kind: Kind, parent: str, ids: Sequence[str]
+    ) -> dict[str, Stored]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        found = await self._lister.by_ids((tenant, kind.value, parent), wanted)
+        return {stored.id: stored for stored in found}
+
     async def put(self, key: Key, doc: Json, *, expected_version: int | None = None) -> int:
         if expected_version is not None:
             return await self._compare_and_set(key, doc, expected_version)

@@ -22,6 +22,8 @@ from storage.cassandra.session import CqlSession, Row
 
 # When several filters are given, slice the index of the most selective one, check the others.
 SELECTIVITY = ("run_id", "batch_id", "purpose", "status")
+# Ids per `IN` query of `by_ids` (each key of an `IN` is a lookup the coordinator makes).
+IDS_PER_READ = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +95,7 @@ class Lister:
             ids = [r[0] for r in await self._cql.rows(self._index_slice(scan), params)]
             if not ids:
                 break
-            rows = await self._cql.rows(self._q.get_many, (*part, ids))
-            by_id = {s.id: s for s in await self._resolve(part, rows)}
+            by_id = {s.id: s for s in await self.by_ids(part, ids)}
             for doc_id in ids:
                 stored = by_id.get(doc_id)
                 if stored is not None and _matches(kind, stored, filters):
@@ -103,6 +104,16 @@ class Lister:
                 break
             scan = scan.advance(ids[-1])
         return found
+
+    async def by_ids(self, part: tuple[str, str, str], ids: list[str]) -> list[Stored]:
+        """The documents of these ids in one partition that exist: one query (and one more for
+        spilled bodies) per `IDS_PER_READ`, those concurrently."""
+        parts = [ids[i : i + IDS_PER_READ] for i in range(0, len(ids), IDS_PER_READ)]
+        found = await asyncio.gather(
+            *(self._cql.rows(self._q.get_many, (*part, some)) for some in parts)
+        )
+        resolved = await asyncio.gather(*(self._resolve(part, rows) for rows in found))
+        return [stored for group in resolved for stored in group]
 
     async def _resolve(self, part: tuple[str, str, str], rows: list[Row]) -> list[Stored]:
         """Rows ``(id, doc, body_id, version)`` as documents; spilled bodies in one query."""

@@ -158,3 +158,36 @@ async def test_tenants_are_isolated(
     stored = await store.docs.get(mine)
     assert stored is not None and stored.doc == {"owner": "a", "run_id": "run_1"}
     assert stored.version == 1
+
+
+async def test_get_many_reads_the_parents_documents_that_exist(
+    store: Store, tenant: str, new_id: NewId
+) -> None:
+    store_id, other_store = new_id("vs"), new_id("vs")
+    ids = [new_id("file") for _ in range(150)]  # more than one read's worth of ids
+    docs = {i: {"id": i, "status": "completed", "n": n} for n, i in enumerate(ids)}
+    await asyncio.gather(
+        *(
+            store.docs.put(Key(tenant, Kind.VECTOR_STORE_FILE, store_id, i), d)
+            for i, d in docs.items()
+        )
+    )
+    large = {"id": ids[0], "status": "completed", "text": "a😀b" * (1024 * 1024 // 6)}
+    await store.docs.put(Key(tenant, Kind.VECTOR_STORE_FILE, store_id, ids[0]), large)
+    docs[ids[0]] = large
+    # The same id under another parent, and a deleted one, are not this parent's.
+    await store.docs.put(Key(tenant, Kind.VECTOR_STORE_FILE, other_store, ids[1]), {"x": 1})
+    assert await store.docs.delete(Key(tenant, Kind.VECTOR_STORE_FILE, store_id, ids[2]))
+    del docs[ids[2]]
+    missing = new_id("file")
+
+    found = await store.docs.get_many(
+        tenant, Kind.VECTOR_STORE_FILE, store_id, [*ids, missing, ids[3], ids[2]]
+    )
+
+    assert {i: s.doc for i, s in found.items()} == docs
+    assert all(s.id == i for i, s in found.items())
+    assert found[ids[0]].version == 2 and found[ids[4]].version == 1
+    assert await store.docs.get_many(tenant, Kind.VECTOR_STORE_FILE, store_id, []) == {}
+    other = await store.docs.get_many(tenant, Kind.VECTOR_STORE_FILE, other_store, ids[:3])
+    assert {i: s.doc for i, s in other.items()} == {ids[1]: {"x": 1}}
