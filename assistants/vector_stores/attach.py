@@ -6,15 +6,15 @@ the new job supersedes any running one and the earlier chunks are dropped.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from assistants.context import Ctx
+from assistants.errors import NotFoundError
 from assistants.ids import new_id, now
 from assistants.ingest import ChunkingParams
-from assistants.lookups import fetch_doc
+from assistants.lookups import NAMES
 from assistants.vector_stores import ingestion
 from assistants.vector_stores.counts import (
     Tally,
@@ -42,17 +42,11 @@ class FileSpec:
 
 async def check_files(ctx: Ctx, file_ids: list[str], param: str) -> list[Json]:
     """The file objects of ``file_ids``; 404 names the first missing one (in request order)."""
-    found = await asyncio.gather(
-        *(
-            fetch_doc(ctx.store, ctx.tenant, Kind.FILE, file_id, param=f"{param}[{i}]")
-            for i, file_id in enumerate(file_ids)
-        ),
-        return_exceptions=True,
-    )
-    for item in found:
-        if isinstance(item, BaseException):
-            raise item
-    return [item for item in found if not isinstance(item, BaseException)]
+    found = await ctx.store.docs.get_many(ctx.tenant, Kind.FILE, "", file_ids)
+    for i, file_id in enumerate(file_ids):
+        if file_id not in found:
+            raise NotFoundError.of(NAMES[Kind.FILE], file_id, f"{param}[{i}]")
+    return [found[file_id].doc for file_id in file_ids]
 
 
 async def add_files(
@@ -64,11 +58,15 @@ async def add_files(
 ) -> list[Json]:
     """Attach files (and create ``batch`` with them); their ingestion starts in the background."""
     store_id = vector_store["id"]
+    # Checked as sent, so that a 404 names the missing file's index in the request.
+    sent = [spec.file_id for spec in specs]
+    by_id = dict(zip(sent, await check_files(ctx, sent, param), strict=True))
     specs = list({spec.file_id: spec for spec in specs}.values())
-    files = await check_files(ctx, [spec.file_id for spec in specs], param)
-    earlier = await asyncio.gather(
-        *(ctx.store.docs.get(file_key(ctx.tenant, store_id, spec.file_id)) for spec in specs)
+    files = [by_id[spec.file_id] for spec in specs]
+    attached = await ctx.store.docs.get_many(
+        ctx.tenant, Kind.VECTOR_STORE_FILE, store_id, [spec.file_id for spec in specs]
     )
+    earlier = [attached.get(spec.file_id) for spec in specs]
     route = route_of(ctx.options)
     created = now()
     store_tally = Tally()

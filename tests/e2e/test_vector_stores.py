@@ -191,6 +191,18 @@ def test_file_batches(client):
     assert store.file_counts.total == 6 and store.file_counts.completed == 5
 
 
+def test_a_batch_naming_a_missing_file_is_refused_for_the_first_one_missing(client):
+    store = client.vector_stores.create(name="partly missing")
+    present = upload(client, "present.txt", "Basalt is a volcanic rock.")
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.vector_stores.file_batches.create(
+            store.id, file_ids=[present, present, "file-missing-a", "file-missing-b"]
+        )
+    assert caught.value.body["param"] == "file_ids[2]"
+    assert "file-missing-a" in caught.value.message
+    assert client.vector_stores.files.list(store.id).data == []
+
+
 def test_a_batch_over_the_limit_is_refused_for_its_count(client):
     store = client.vector_stores.create(name="big batch")
     too_many = [f"file-{i:04d}" for i in range(2001)]
