@@ -18,11 +18,16 @@ from openapi import composed_document
 BASE_PATH = "/v1"
 
 
-def create_app(settings: Settings | None = None) -> ASGIApp:
+def create_app(settings: Settings | None = None, *, owns_process: bool = False) -> ASGIApp:
     settings = settings or Settings.from_env()
     spec, spec_json = composed_document()
     operations = OperationTable.from_spec(spec, BASE_PATH)
-    state = AppState(settings=settings, operations=operations, api_keys=settings.api_key_values())
+    state = AppState(
+        settings=settings,
+        operations=operations,
+        api_keys=settings.api_key_values(),
+        owns_process=owns_process,
+    )
     gate = Gate(
         Dispatcher(handlers()),
         operations,

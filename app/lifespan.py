@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from dataclasses import replace
@@ -18,6 +19,8 @@ logger = logging.getLogger("assistants.lifespan")
 WARM_DELAY = 0.25
 """Seconds after start-up before LiteLLM starts loading: uvicorn listens as soon as start-up
 returns, so the import (seconds of CPU, in a thread) stays out of the way of start-up itself."""
+WARM_POLL = 0.1
+"""Seconds between looks at whether LiteLLM's import has finished."""
 
 
 async def startup(state: AppState) -> None:
@@ -38,7 +41,7 @@ async def startup(state: AppState) -> None:
         )
     )
     state.inference = engine
-    state.spawn(_warm_when_listening(engine), name="litellm-warm")
+    state.spawn(_warm_when_listening(engine, freeze_heap=state.owns_process), name="litellm-warm")
     from app.services import start_services
 
     await start_services(state)
@@ -58,7 +61,16 @@ async def shutdown(state: AppState) -> None:
         await state.store_provider.close()
 
 
-async def _warm_when_listening(engine: LiteLLMEngine) -> None:
-    """Load LiteLLM in the background once the server listens, before the first model call."""
+async def _warm_when_listening(engine: LiteLLMEngine, *, freeze_heap: bool) -> None:
+    """Load LiteLLM in the background once the server listens, before the first model call;
+    then, with `freeze_heap`, keep what start-up loaded out of the garbage collector's walks."""
     await asyncio.sleep(WARM_DELAY)
-    engine.warm_in_background()  # a daemon thread: a stopping server does not wait for it
+    thread = engine.warm_in_background()  # a daemon thread: a stopping server does not wait for it
+    if not freeze_heap:
+        return
+    while thread.is_alive():
+        await asyncio.sleep(WARM_POLL)
+    # Start-up leaves ~390,000 objects (most of them LiteLLM's) that live as long as the process.
+    # A full collection walks every one, with the event loop stopped: 250 ms each, and one came
+    # every few hundred runs under load. Frozen, they are left out of collections for good.
+    gc.freeze()

@@ -12,4 +12,4 @@ from app.settings import Settings
 def serve_app() -> ASGIApp:
     settings = Settings.from_env()
     configure(settings.log_level, settings.log_json)
-    return create_app(settings)
+    return create_app(settings, owns_process=True)

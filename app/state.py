@@ -24,6 +24,9 @@ class AppState:
     inference: Any = None
     services: dict[str, Any] = field(default_factory=dict)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    # The app is all the process serves (`run.py`), so it may tune what is process-wide (the
+    # garbage collector); not when it shares the process (tests, an embedding program).
+    owns_process: bool = False
 
     @cached_property
     def domain_config(self) -> DomainConfig:
