@@ -4,13 +4,15 @@ Embeddings are written as unit vectors (their length in ``norm``), where the vec
 ``dot_product`` is the cosine. Search, per store (concurrently), is one query that returns the
 best chunks with their scores from the server:
 
-* a small store (rows x dimensions at most ``EXACT_SCAN_FLOATS``, e.g. 650 chunks of 1536 floats
-  or 15,000 of 64) is scanned whole: one partition, the server scores every row, so the result is
+* a tiny store (rows x dimensions at most ``EXACT_SCAN_FLOATS``, e.g. 65 chunks of 1536 floats or
+  1,560 of 64) is scanned whole: one partition, the server scores every row, so the result is
   exact; the texts of the best ``limit`` are then read in one query;
 * a larger one asks the SAI index: ``ORDER BY embedding ANN OF ? LIMIT L`` returning texts and
   scores, ``L = limit + ANN_OVERFETCH`` (the graph search is approximate; a few more candidates
   than needed buy recall at little cost), or ``ANN_OVERFETCH_LARGE`` for a store of more than
-  ``LARGE_STORE_ROWS`` chunks, whose compacted segments are searched through quantized vectors.
+  ``LARGE_STORE_ROWS`` chunks, whose compacted segments are searched through quantized vectors,
+  and for one of at most ``SMALL_STORE_FLOATS``, whose small graph misses more on vectors with
+  little structure.
 
 Keyword search reads, per query term, the term's slice of ``chunk_terms`` (``postings.py``):
 the chunks holding it with its frequency; it scores them with BM25 and reads the texts of the
@@ -53,7 +55,15 @@ from storage.keywords import searchable_terms, text_terms
 
 log = logging.getLogger(__name__)
 
-EXACT_SCAN_FLOATS = 1_000_000
+# Scoring a store whole reads every row's vector through a CQL function: 5-6 ms at 30 chunks of
+# 1536 floats, 11-12 at 130, 15-33 at 434, 30-32 at 1,000, where the vector index answered in
+# 4-6 ms with recall@10 1.000 against it at each size (bench/search_bench.py measures both). Only
+# stores where scoring all is about as cheap stay exact.
+EXACT_SCAN_FLOATS = 100_000
+# The graph of a small store finds fewer of the true best on unstructured vectors: on uniform
+# random ones, recall@10 at 434 x 1536 was 0.885 with 10 more candidates and 1.000 with 40 (7.2
+# against 15.5 ms for scoring all). Stores up to this size, scored whole before, ask for 40 more.
+SMALL_STORE_FLOATS = 1_000_000
 ANN_OVERFETCH = 10
 # A store compacted into large segments is searched through product-quantized vectors: at 100,000
 # x 1536 after a major compaction, recall@10 was 0.877 with 10 more candidates and 0.979 with 40
@@ -249,7 +259,9 @@ class CassandraChunkIndex:
                 Hit(store, f, int(i), text, scored[(f, int(i))], json.loads(metadata))
                 for f, i, text, metadata in details
             ]
-        overfetch = ANN_OVERFETCH_LARGE if rows_in_store > LARGE_STORE_ROWS else ANN_OVERFETCH
+        floats = rows_in_store * dimensions
+        careful = rows_in_store > LARGE_STORE_ROWS or floats <= SMALL_STORE_FLOATS
+        overfetch = ANN_OVERFETCH_LARGE if careful else ANN_OVERFETCH
         wanted = min(ANN_MAX_LIMIT, limit + overfetch)
         cql, params = q.ann, (vector, tenant, store, vector, wanted)
         if files is not None:
