@@ -70,7 +70,8 @@ async def _warm_when_listening(engine: LiteLLMEngine, *, freeze_heap: bool) -> N
         return
     while thread.is_alive():
         await asyncio.sleep(WARM_POLL)
-    # Start-up leaves ~390,000 objects (most of them LiteLLM's) that live as long as the process.
-    # A full collection walks every one, with the event loop stopped: 250 ms each, and one came
-    # every few hundred runs under load. Frozen, they are left out of collections for good.
+    # Start-up leaves ~397,000 objects (most of them LiteLLM's) that live as long as the process.
+    # A full collection walks every one with the event loop stopped: 241-253 ms (bench/gc_pause.py),
+    # and ~700 streamed runs of bench/run_stream.py met 8 of them (68-345 ms). Frozen, they are
+    # left out of collections for good.
     gc.freeze()

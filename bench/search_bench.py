@@ -19,8 +19,10 @@ Per backend (sqlite always; Cassandra when a node answers on 127.0.0.1:9042):
 width instead of the project's (``storage/cassandra/schema.py``): a baseline for runs alternated
 with the default ones.
 
-Baselines in the same run: the small-chunk pipeline without the index (extract, chunk, embed),
-and the query embedding call alone beside file_search over the ``--chunks`` store.
+Baselines in the same run: the small-chunk pipeline without the index (extract, chunk, embed);
+beside file_search over the ``--chunks`` store, the query embedding call alone and the index's
+own search, taken in turn with it query by query; on Cassandra, the small-chunk store scored whole
+by the server beside its search through the vector index (with recall@10 against the former).
 
 Stops by itself: every phase is bounded, and the upstream, stores and keyspace are removed.
 """
