@@ -52,6 +52,17 @@ def wait_file(client, store_id: str, file_id: str, timeout: float):
         time.sleep(0.2)
 
 
+def counts_once_settled(client, store_id: str, timeout: float = 5.0):
+    """The store's file counts once none is in progress: they move in a write of their own,
+    just after the file's status (the file may be seen failed a moment before its count)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = client.vector_stores.retrieve(store_id).file_counts
+        if counts.in_progress == 0 or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.05)
+
+
 def test_interrupted_ingestion_with_request_credentials_fails_within_the_lease(
     store_url,  # noqa: F811
     tmp_path,
@@ -69,7 +80,8 @@ def test_interrupted_ingestion_with_request_credentials_fails_within_the_lease(
         assert time.monotonic() - started < 15
         assert file.status == "failed" and file.last_error.code == "server_error"
         assert "credentials" in file.last_error.message and key not in file.last_error.message
-        assert client.vector_stores.retrieve(store_id).file_counts.failed == 1
+        counts = counts_once_settled(client, store_id)
+        assert (counts.failed, counts.in_progress, counts.total) == (1, 0, 1)
     finally:
         second.stop()
 
@@ -99,7 +111,8 @@ def test_interrupted_ingestion_with_server_credentials_resumes_on_another_worker
         assert file.status == "completed", (file.last_error, (tmp_path / "second.log").read_text())
         results = client.vector_stores.search(store_id, query="resumable7 sentence")
         assert results.data and results.data[0].file_id == file_id
-        assert client.vector_stores.retrieve(store_id).file_counts.completed == 1
+        counts = counts_once_settled(client, store_id)
+        assert (counts.completed, counts.in_progress, counts.total) == (1, 0, 1)
         embedded = upstream.requests.where(lambda r: r.path.endswith("/embeddings"))[seen:]
         sent = {r.headers.get("authorization") for r in embedded if "resumable" in str(r.body)}
         assert sent == {f"Bearer {provider_key}"}  # the server's key, on both workers
