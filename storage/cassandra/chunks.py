@@ -246,7 +246,8 @@ class CassandraChunkIndex:
         vector = unit.tolist()
         rows_in_store = await self.tables.count(tenant, store)
         params: Params
-        if rows_in_store * dimensions <= EXACT_SCAN_FLOATS:
+        floats = rows_in_store * dimensions
+        if floats <= EXACT_SCAN_FLOATS:
             cql, params = q.exact, (vector, tenant, store)
             if files is not None:
                 cql, params = q.exact_files, (vector, tenant, store, files)
@@ -259,7 +260,6 @@ class CassandraChunkIndex:
                 Hit(store, f, int(i), text, scored[(f, int(i))], json.loads(metadata))
                 for f, i, text, metadata in details
             ]
-        floats = rows_in_store * dimensions
         careful = rows_in_store > LARGE_STORE_ROWS or floats <= SMALL_STORE_FLOATS
         overfetch = ANN_OVERFETCH_LARGE if careful else ANN_OVERFETCH
         wanted = min(ANN_MAX_LIMIT, limit + overfetch)
